@@ -1,0 +1,229 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalid wraps every validation failure, so callers can tell a bad
+// setting from other start-up errors.
+var ErrInvalid = errors.New("invalid app settings")
+
+// Config is everything the handler reads from app settings.
+type Config struct {
+	// Port is where the custom handler listens (set by the host).
+	Port int
+	// ServiceBusConnectionString authenticates with a key or to a stand-in.
+	ServiceBusConnectionString string
+	// ServiceBusNamespace is the FQDN used with managed identity.
+	ServiceBusNamespace string
+
+	// TriggerQueue, PollQueue and EventsTopic name the Service Bus entities.
+	TriggerQueue, PollQueue, EventsTopic string
+	// EventSource and EventTypePrefix shape the outcome CloudEvents.
+	EventSource, EventTypePrefix string
+
+	// DestinationContainerURL is the default destination container.
+	DestinationContainerURL string
+	// AllowedSources and AllowedDestinations are URL prefixes (account or
+	// account/container); empty allows any.
+	AllowedSources, AllowedDestinations []string
+	// AllowMessageSAS accepts a source SAS carried by the message.
+	AllowMessageSAS bool
+
+	// StorageConnectionString selects Shared Key auth (emulators).
+	StorageConnectionString string
+	// ClientID selects a user-assigned managed identity.
+	ClientID string
+
+	// CopyDeadline bounds how long a copy may stay pending.
+	CopyDeadline time.Duration
+	// AbortOnTimeout aborts a copy that missed its deadline.
+	AbortOnTimeout bool
+	// PollMinDelay and PollMaxDelay bound the poll cadence.
+	PollMinDelay, PollMaxDelay time.Duration
+	// SASLifetime is how long a minted source SAS stays valid.
+	SASLifetime time.Duration
+	// MaxMessageBytes rejects larger trigger bodies.
+	MaxMessageBytes int
+	// LogLevel is the minimum log level (debug, info, warn, error).
+	LogLevel string
+}
+
+// Defaults returns the configuration used for every unset setting.
+func Defaults() Config {
+	return Config{
+		TriggerQueue:    "snapshot-created",
+		PollQueue:       "copy-poll",
+		EventsTopic:     "copy-events",
+		EventSource:     "/snapcopy",
+		EventTypePrefix: "Snapcopy.IncrementalCopy",
+		CopyDeadline:    24 * time.Hour,
+		PollMinDelay:    5 * time.Second,
+		PollMaxDelay:    10 * time.Minute,
+		SASLifetime:     48 * time.Hour,
+		// Service Bus Standard allows 256 KiB per message.
+		MaxMessageBytes: 256 * 1024,
+		LogLevel:        "info",
+	}
+}
+
+// maxUserDelegationKey is the service's limit on a user delegation key.
+const maxUserDelegationKey = 7 * 24 * time.Hour
+
+// Load reads settings through getenv (os.Getenv in production) on top of
+// Defaults and validates the result. The error names every bad setting.
+func Load(getenv func(string) string) (Config, error) {
+	c := Defaults()
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	dur := func(name string, dst *time.Duration) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not a duration like 90s or 24h", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	boolean := func(name string, dst *bool) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not true or false", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	integer := func(name string, dst *int) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not an integer", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	list := func(name string, dst *[]string) {
+		for _, item := range strings.Split(getenv(name), ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				*dst = append(*dst, item)
+			}
+		}
+	}
+
+	integer(SettingPort, &c.Port)
+	str(SettingServiceBusConnection, &c.ServiceBusConnectionString)
+	str(SettingServiceBusNamespace, &c.ServiceBusNamespace)
+	str(SettingTriggerQueue, &c.TriggerQueue)
+	str(SettingPollQueue, &c.PollQueue)
+	str(SettingEventsTopic, &c.EventsTopic)
+	str(SettingEventSource, &c.EventSource)
+	str(SettingEventTypePrefix, &c.EventTypePrefix)
+	str(SettingDestinationContainerURL, &c.DestinationContainerURL)
+	list(SettingAllowedSources, &c.AllowedSources)
+	list(SettingAllowedDestinations, &c.AllowedDestinations)
+	boolean(SettingAllowMessageSAS, &c.AllowMessageSAS)
+	str(SettingStorageConnectionString, &c.StorageConnectionString)
+	str(SettingClientID, &c.ClientID)
+	dur(SettingCopyDeadline, &c.CopyDeadline)
+	boolean(SettingAbortOnTimeout, &c.AbortOnTimeout)
+	dur(SettingPollMinDelay, &c.PollMinDelay)
+	dur(SettingPollMaxDelay, &c.PollMaxDelay)
+	dur(SettingSASLifetime, &c.SASLifetime)
+	integer(SettingMaxMessageBytes, &c.MaxMessageBytes)
+	str(SettingLogLevel, &c.LogLevel)
+
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// Validate reports every setting that is missing, malformed or
+// inconsistent, one line each.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Port < 0 || c.Port > 65535 {
+		bad("%s=%d is not a TCP port", SettingPort, c.Port)
+	}
+	switch {
+	case c.ServiceBusConnectionString == "" && c.ServiceBusNamespace == "":
+		bad("set %s (connection string) or %s (namespace FQDN for managed identity)", SettingServiceBusConnection, SettingServiceBusNamespace)
+	case c.ServiceBusConnectionString != "" && !strings.Contains(strings.ToLower(c.ServiceBusConnectionString), "endpoint="):
+		bad("%s has no Endpoint=: it must be a Service Bus connection string", SettingServiceBusConnection)
+	case c.ServiceBusConnectionString == "" && strings.Contains(c.ServiceBusNamespace, "/"):
+		bad("%s=%q must be a host name like contoso.servicebus.windows.net, not a URL", SettingServiceBusNamespace, c.ServiceBusNamespace)
+	}
+	for name, v := range map[string]string{SettingTriggerQueue: c.TriggerQueue, SettingPollQueue: c.PollQueue, SettingEventsTopic: c.EventsTopic, SettingEventSource: c.EventSource, SettingEventTypePrefix: c.EventTypePrefix} {
+		if v == "" {
+			bad("%s must not be empty", name)
+		}
+	}
+	if c.TriggerQueue == c.PollQueue {
+		bad("%s and %s must name different queues (both are %q)", SettingTriggerQueue, SettingPollQueue, c.TriggerQueue)
+	}
+	if c.DestinationContainerURL != "" {
+		if err := checkURL(c.DestinationContainerURL); err != nil {
+			bad("%s: %v", SettingDestinationContainerURL, err)
+		}
+	}
+	for _, l := range []struct {
+		name  string
+		items []string
+	}{{SettingAllowedSources, c.AllowedSources}, {SettingAllowedDestinations, c.AllowedDestinations}} {
+		for _, item := range l.items {
+			if err := checkURL(item); err != nil {
+				bad("%s: %v", l.name, err)
+			}
+		}
+	}
+	if c.CopyDeadline <= 0 {
+		bad("%s must be positive", SettingCopyDeadline)
+	}
+	if c.PollMinDelay <= 0 {
+		bad("%s must be positive", SettingPollMinDelay)
+	}
+	if c.PollMaxDelay < c.PollMinDelay {
+		bad("%s (%s) must not be shorter than %s (%s)", SettingPollMaxDelay, c.PollMaxDelay, SettingPollMinDelay, c.PollMinDelay)
+	}
+	if c.SASLifetime < time.Minute || c.SASLifetime > maxUserDelegationKey {
+		bad("%s=%s must be between 1m and 168h (the user delegation key limit)", SettingSASLifetime, c.SASLifetime)
+	}
+	if c.MaxMessageBytes < 1024 {
+		bad("%s=%d is too small (minimum 1024)", SettingMaxMessageBytes, c.MaxMessageBytes)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("%s=%q must be debug, info, warn or error", SettingLogLevel, c.LogLevel)
+	}
+	return errors.Join(errs...)
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	if u.RawQuery != "" {
+		return fmt.Errorf("%q must not carry a query (no SAS in settings)", u.Scheme+"://"+u.Host+u.Path)
+	}
+	return nil
+}
