@@ -1,0 +1,81 @@
+package copyjob
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CopyStatus is x-ms-copy-status.
+type CopyStatus string
+
+// Copy states reported by the service.
+const (
+	StatusNone    CopyStatus = ""
+	StatusPending CopyStatus = "pending"
+	StatusSuccess CopyStatus = "success"
+	StatusFailed  CopyStatus = "failed"
+	StatusAborted CopyStatus = "aborted"
+)
+
+// Destination is what Get Blob Properties says about a destination blob.
+type Destination struct {
+	// Exists is false when the blob is absent (404).
+	Exists bool
+	// Incremental is x-ms-incremental-copy.
+	Incremental bool
+	// CopySource is the base URL of x-ms-copy-source (query removed);
+	// CopySourceSnapshot is its snapshot parameter.
+	CopySource         string
+	CopySourceSnapshot time.Time
+	// CopyStatus, CopyID and StatusDescription describe the last copy.
+	CopyStatus        CopyStatus
+	CopyID            string
+	StatusDescription string
+	// Progress is x-ms-copy-progress, if present.
+	Progress Progress
+	// DestinationSnapshot is x-ms-copy-destination-snapshot: the snapshot
+	// the last successful copy created.
+	DestinationSnapshot string
+	// CompletedAt is x-ms-copy-completion-time.
+	CompletedAt time.Time
+}
+
+// Progress is a parsed x-ms-copy-progress ("bytes/total").
+type Progress struct {
+	Known        bool
+	Bytes, Total int64
+}
+
+// ParseProgress parses x-ms-copy-progress.
+func ParseProgress(s string) (Progress, error) {
+	b, t, ok := strings.Cut(s, "/")
+	bytes, err1 := strconv.ParseInt(strings.TrimSpace(b), 10, 64)
+	total, err2 := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+	if !ok || err1 != nil || err2 != nil || bytes < 0 || total < 0 {
+		return Progress{}, fmt.Errorf("copy progress %q is not bytes/total", s)
+	}
+	return Progress{Known: true, Bytes: bytes, Total: total}, nil
+}
+
+// CopiedSnapshot is one destination snapshot and the source snapshot it was
+// copied from, as List Blobs (include=snapshots,copy) reports it.
+type CopiedSnapshot struct {
+	SourceSnapshot      time.Time
+	DestinationSnapshot string
+}
+
+// History is the destination's snapshots, used when the base blob's
+// properties no longer describe an older copy.
+type History []CopiedSnapshot
+
+// Find returns the destination snapshot copied from source snapshot s.
+func (h History) Find(s time.Time) (string, bool) {
+	for _, c := range h {
+		if c.SourceSnapshot.Equal(s) {
+			return c.DestinationSnapshot, true
+		}
+	}
+	return "", false
+}

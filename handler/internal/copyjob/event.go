@@ -1,0 +1,108 @@
+package copyjob
+
+import (
+	"encoding/json"
+	"net/url"
+	"time"
+)
+
+// Outcome is the last segment of an event type.
+type Outcome string
+
+// Outcomes published to the events topic.
+const (
+	Completed  Outcome = "Completed"
+	Failed     Outcome = "Failed"
+	Superseded Outcome = "Superseded"
+	Rejected   Outcome = "Rejected"
+)
+
+// FailureCode says why a job Failed.
+type FailureCode string
+
+// Failure codes carried by Failed events.
+const (
+	// DestinationConflict: the destination is not an incremental copy of
+	// this source; snapcopy never modifies it.
+	DestinationConflict FailureCode = "DestinationConflict"
+	// ChainBroken: the source was re-created or the last copied snapshot is
+	// gone, so no further incremental copy is possible.
+	ChainBroken FailureCode = "ChainBroken"
+	// SourceUnauthorized: the service could not read the source with the SAS.
+	SourceUnauthorized FailureCode = "SourceUnauthorized"
+	// InvalidSource: the source is not a page-blob snapshot the service accepts.
+	InvalidSource FailureCode = "InvalidSource"
+	// CopyFailed and CopyAborted: the service ended the copy unsuccessfully.
+	CopyFailed  FailureCode = "CopyFailed"
+	CopyAborted FailureCode = "CopyAborted"
+	// TimedOut: the copy was still pending at its deadline.
+	TimedOut FailureCode = "TimedOut"
+	// DestinationMissing: the destination was deleted while the copy ran.
+	DestinationMissing FailureCode = "DestinationMissing"
+	// CopyLost: another copy replaced ours and no destination snapshot of
+	// ours exists.
+	CopyLost FailureCode = "CopyLost"
+	// RetriesExhausted: a transient error outlasted the retry budget.
+	RetriesExhausted FailureCode = "RetriesExhausted"
+	// CopyRejected: the service refused the copy for another reason.
+	CopyRejected FailureCode = "CopyRejected"
+)
+
+// ChainBrokenRemedy is what a Failed ChainBroken event tells the operator.
+const ChainBrokenRemedy = "the source blob was re-created or the last copied source snapshot was deleted, so the destination can no longer be updated incrementally: " +
+	"delete the destination blob (its snapshots are complete restore points; keep them by copying them elsewhere first) or choose a new destination, then send the snapshot again to start a new chain with a full copy"
+
+// EventData is the data of every outcome event. Fields that do not apply
+// to an outcome are omitted.
+type EventData struct {
+	JobKey              string          `json:"jobKey,omitempty"`
+	SourceBlobURL       string          `json:"sourceBlobUrl,omitempty"`
+	SourceSnapshot      string          `json:"sourceSnapshot,omitempty"`
+	DestinationBlobURL  string          `json:"destinationBlobUrl,omitempty"`
+	DestinationSnapshot string          `json:"destinationSnapshot,omitempty"`
+	CopyID              string          `json:"copyId,omitempty"`
+	BytesCopied         int64           `json:"bytesCopied,omitempty"`
+	StartedAt           *time.Time      `json:"startedAt,omitempty"`
+	CompletedAt         *time.Time      `json:"completedAt,omitempty"`
+	Polls               int             `json:"polls,omitempty"`
+	FailureCode         string          `json:"failureCode,omitempty"`
+	FailureDescription  string          `json:"failureDescription,omitempty"`
+	MessageID           string          `json:"messageId,omitempty"`
+	OriginalBody        json.RawMessage `json:"originalBody,omitempty"`
+	OriginalText        string          `json:"originalText,omitempty"`
+}
+
+// Event is an outcome to publish. ID is deterministic, so a re-publish after
+// a crash is dropped by duplicate detection and consumers can dedupe on it.
+type Event struct {
+	ID      string
+	Outcome Outcome
+	// Subject is the destination blob path (container/blob), or empty.
+	Subject string
+	Time    time.Time
+	Data    EventData
+}
+
+// JobEvent builds an event for job with the job's fields filled in.
+func JobEvent(job Job, outcome Outcome, now time.Time, data EventData) Event {
+	data.JobKey = job.Key
+	data.SourceBlobURL = job.SourceBlobURL
+	data.SourceSnapshot = job.Snapshot
+	data.DestinationBlobURL = job.DestinationBlobURL
+	return Event{ID: EventID(job.Key, outcome), Outcome: outcome, Subject: blobPath(job.DestinationBlobURL), Time: now, Data: data}
+}
+
+// FailedEvent builds a Failed event.
+func FailedEvent(job Job, code FailureCode, description string, now time.Time, data EventData) Event {
+	data.FailureCode = string(code)
+	data.FailureDescription = description
+	return JobEvent(job, Failed, now, data)
+}
+
+func blobPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Path
+}

@@ -1,0 +1,172 @@
+// Package funcproto speaks the Azure Functions custom-handler protocol for
+// Service Bus triggers: it decodes the host's invocation payloads, with all
+// their encoding quirks, and answers so that the host settles the message.
+// Quirks stay here; the rest of the program sees plain values.
+package funcproto
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrTooLarge is set as DecodeErr when the request exceeded the size limit.
+var ErrTooLarge = errors.New("invocation payload exceeds the size limit")
+
+// Invocation is one Service Bus message as delivered by the host.
+type Invocation struct {
+	// Function is the function (folder) name, e.g. SnapshotCreated.
+	Function string
+	// InvocationID is X-Azure-Functions-InvocationId.
+	InvocationID string
+	// Body is the message body with the host's string layers removed.
+	Body []byte
+	// MessageID, CorrelationID, ContentType and Subject are the message's
+	// system properties.
+	MessageID, CorrelationID, ContentType, Subject string
+	// DeliveryCount is 1 on first delivery.
+	DeliveryCount int
+	// SequenceNumber is the broker's sequence number.
+	SequenceNumber int64
+	// EnqueuedTime is when the message became visible.
+	EnqueuedTime time.Time
+	// ApplicationProperties are the message's custom properties.
+	ApplicationProperties map[string]any
+	// DecodeErr is set when the payload could not be decoded; Body then
+	// holds the raw request (possibly truncated) so that nothing is lost.
+	DecodeErr error
+}
+
+// envelope is the host's request body.
+type envelope struct {
+	Data     map[string]json.RawMessage `json:"Data"`
+	Metadata map[string]json.RawMessage `json:"Metadata"`
+}
+
+// Decode parses a request body into an Invocation. The trigger's value is
+// the only entry of Data (binding name "message" in function.json; any
+// single name is accepted).
+func Decode(function, invocationID string, payload []byte) Invocation {
+	inv := Invocation{Function: function, InvocationID: invocationID}
+	var env envelope
+	if err := json.Unmarshal(payload, &env); err != nil {
+		inv.Body, inv.DecodeErr = payload, fmt.Errorf("invocation payload is not JSON: %w", err)
+		return inv
+	}
+	raw, err := triggerValue(env.Data)
+	if err != nil {
+		inv.Body, inv.DecodeErr = payload, err
+		return inv
+	}
+	inv.Body = unwrapBody(raw)
+	m := env.Metadata
+	inv.MessageID = metaString(m["MessageId"])
+	inv.CorrelationID = metaString(m["CorrelationId"])
+	inv.ContentType = metaString(m["ContentType"])
+	inv.Subject = metaString(m["Subject"])
+	if inv.Subject == "" {
+		inv.Subject = metaString(m["Label"])
+	}
+	inv.DeliveryCount = int(metaInt(m["DeliveryCount"]))
+	inv.SequenceNumber = metaInt(m["SequenceNumber"])
+	inv.EnqueuedTime = metaTime(m["EnqueuedTimeUtc"])
+	inv.ApplicationProperties = metaObject(m["ApplicationProperties"])
+	if inv.ApplicationProperties == nil {
+		inv.ApplicationProperties = metaObject(m["UserProperties"])
+	}
+	return inv
+}
+
+func triggerValue(data map[string]json.RawMessage) (json.RawMessage, error) {
+	if v, ok := data["message"]; ok {
+		return v, nil
+	}
+	if len(data) == 1 {
+		for _, v := range data {
+			return v, nil
+		}
+	}
+	names := make([]string, 0, len(data))
+	for k := range data {
+		names = append(names, k)
+	}
+	return nil, fmt.Errorf("invocation Data has %d bindings %v; expected the trigger binding \"message\"", len(data), names)
+}
+
+// maxStringLayers bounds unquoting: the host adds one or two layers.
+const maxStringLayers = 3
+
+// unwrapBody removes the JSON string layers the host wraps around a message
+// body, and base64 when the body arrived as bytes. A body that is already an
+// object is returned as is.
+func unwrapBody(raw json.RawMessage) []byte {
+	v := bytes.TrimSpace(raw)
+	for i := 0; i < maxStringLayers && len(v) > 0 && v[0] == '"'; i++ {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			break
+		}
+		v = bytes.TrimSpace([]byte(s))
+	}
+	if len(v) > 0 && (v[0] == '{' || v[0] == '[') {
+		return v
+	}
+	if decoded, err := base64.StdEncoding.DecodeString(string(v)); err == nil {
+		if d := bytes.TrimSpace(decoded); len(d) > 0 && (d[0] == '{' || d[0] == '[') {
+			return d
+		}
+	}
+	return v
+}
+
+// metaString reads a metadata string: the host quotes strings once more
+// ("\"abc\""), so unquote while the value is still a quoted string.
+func metaString(raw json.RawMessage) string {
+	v := bytes.TrimSpace(raw)
+	if len(v) == 0 || string(v) == "null" {
+		return ""
+	}
+	if v[0] != '"' {
+		return string(v) // a number or other scalar, as text
+	}
+	var s string
+	for i := 0; i < maxStringLayers; i++ {
+		if json.Unmarshal(v, &s) != nil {
+			break
+		}
+		if !strings.HasPrefix(s, `"`) {
+			return s
+		}
+		v = []byte(s)
+	}
+	return s
+}
+
+// metaInt reads a metadata integer, which the host sends as a string.
+func metaInt(raw json.RawMessage) int64 {
+	n, _ := strconv.ParseInt(metaString(raw), 10, 64)
+	return n
+}
+
+func metaTime(raw json.RawMessage) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, metaString(raw))
+	return t
+}
+
+// metaObject reads a dictionary, sent as an object or as a JSON string of one.
+func metaObject(raw json.RawMessage) map[string]any {
+	v := bytes.TrimSpace(raw)
+	var obj map[string]any
+	if len(v) > 0 && v[0] == '"' {
+		v = []byte(metaString(v))
+	}
+	if json.Unmarshal(v, &obj) != nil {
+		return nil
+	}
+	return obj
+}

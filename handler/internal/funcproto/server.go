@@ -1,0 +1,69 @@
+package funcproto
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Function handles one invocation and reports whether the message is done:
+// true completes it (2xx), false abandons it (non-2xx: immediate
+// redelivery, dead-letter after MaxDeliveryCount).
+type Function func(ctx context.Context, inv Invocation) (complete bool)
+
+// okBody is a valid, empty invocation response. The host logs nothing from
+// it: our logs go to stdout/stderr, which the host keeps even on failure.
+var okBody = []byte(`{"Outputs":{},"Logs":[],"ReturnValue":null}`)
+
+// Server is the custom handler's HTTP server: GET / answers the host's
+// readiness probe, POST /<FunctionName> invokes a function.
+type Server struct {
+	functions map[string]Function
+	maxBytes  int64
+}
+
+// NewServer serves functions by name. Requests larger than maxBytes are not
+// read past the limit; the function then sees ErrTooLarge.
+func NewServer(functions map[string]Function, maxBytes int64) *Server {
+	return &Server{functions: functions, maxBytes: maxBytes}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	if r.Method == http.MethodGet && name == "" {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	fn, ok := s.functions[name]
+	if !ok || r.Method != http.MethodPost {
+		http.Error(w, "no function "+name, http.StatusNotFound)
+		return
+	}
+	inv := s.read(name, r)
+	status := http.StatusOK
+	if !fn(r.Context(), inv) {
+		status = http.StatusInternalServerError
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(okBody)
+}
+
+func (s *Server) read(name string, r *http.Request) Invocation {
+	id := r.Header.Get("X-Azure-Functions-InvocationId")
+	payload, err := io.ReadAll(io.LimitReader(r.Body, s.maxBytes+1))
+	if err != nil {
+		return Invocation{Function: name, InvocationID: id, Body: payload, DecodeErr: err}
+	}
+	if int64(len(payload)) > s.maxBytes {
+		return Invocation{Function: name, InvocationID: id, Body: payload[:s.maxBytes], DecodeErr: ErrTooLarge}
+	}
+	return Decode(name, id, payload)
+}
+
+// ListenAddress is the address for FUNCTIONS_CUSTOMHANDLER_PORT: loopback
+// only, because the host connects to 127.0.0.1.
+func ListenAddress(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }

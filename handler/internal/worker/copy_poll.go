@@ -1,0 +1,102 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
+)
+
+// CopyPoll handles one scheduled poll: read the destination, then publish
+// the outcome or schedule the next poll after the policy's delay.
+func (w *Worker) CopyPoll(ctx context.Context, inv funcproto.Invocation) bool {
+	ctx, cancel, in := w.begin(ctx, inv)
+	defer cancel()
+	m, dest, err := decodePoll(in)
+	if err != nil {
+		// Not written by snapcopy, or corrupted: it can never succeed.
+		return w.settle(in, w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputMalformed, Reason: "poll message: " + err.Error()}))
+	}
+	w.withJob(in, m.Job.Key)
+	return w.settle(in, w.poll(ctx, in, m, dest))
+}
+
+func decodePoll(in *invocation) (copyjob.PollMessage, copyjob.BlobRef, error) {
+	var m copyjob.PollMessage
+	if in.DecodeErr != nil {
+		return m, copyjob.BlobRef{}, in.DecodeErr
+	}
+	if err := json.Unmarshal(in.Body, &m); err != nil {
+		return m, copyjob.BlobRef{}, fmt.Errorf("not JSON: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return m, copyjob.BlobRef{}, err
+	}
+	dest, _, err := copyjob.ParseBlobURL(m.Job.DestinationBlobURL)
+	return m, dest, err
+}
+
+func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage, dest copyjob.BlobRef) error {
+	dst, err := w.Storage.Destination(ctx, dest)
+	if err != nil {
+		in.log.Warn().Err(err).Msg("reading the destination failed; polling again later")
+		return w.nextPoll(ctx, in, m, copyjob.Destination{})
+	}
+	input := copyjob.PollInput{Message: m, Destination: dst, Now: in.now, AbortOnTimeout: w.AbortOnTimeout}
+	dec := copyjob.DecidePoll(input)
+	if dec.Action == copyjob.PollNeedHistory {
+		history, err := w.Storage.History(ctx, dest)
+		if err != nil {
+			in.log.Warn().Err(err).Msg("listing destination snapshots failed; polling again later")
+			return w.nextPoll(ctx, in, m, dst)
+		}
+		input.History, input.HistoryKnown = history, true
+		dec = copyjob.DecidePoll(input)
+	}
+	data := copyjob.EventData{CopyID: m.CopyID, StartedAt: &m.StartedAt, Polls: m.Attempt}
+	switch dec.Action {
+	case copyjob.PollAgain:
+		in.log.Debug().Int64("bytes", dst.Progress.Bytes).Int64("total", dst.Progress.Total).Int("attempt", m.Attempt).Msg("copy pending")
+		return w.nextPoll(ctx, in, m, dst)
+	case copyjob.PollCompleted:
+		data.DestinationSnapshot = dec.DestinationSnapshot
+		data.BytesCopied = dst.Progress.Bytes
+		if !dst.CompletedAt.IsZero() && dst.CopyID == m.CopyID {
+			data.CompletedAt = &dst.CompletedAt
+		}
+		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Int("polls", m.Attempt).Msg("copy completed")
+		return w.publish(ctx, in, copyjob.JobEvent(m.Job, copyjob.Completed, in.now, data))
+	default: // copyjob.PollFailed
+		if dec.Abort {
+			if err := w.Storage.AbortCopy(ctx, dest, m.CopyID); err != nil {
+				in.log.Warn().Err(err).Msg("aborting the timed-out copy failed")
+			}
+		}
+		in.log.Warn().Str("code", string(dec.Code)).Str("reason", dec.Reason).Msg("copy failed")
+		return w.publish(ctx, in, copyjob.FailedEvent(m.Job, dec.Code, dec.Reason, in.now, data))
+	}
+}
+
+// nextPoll schedules poll n+1 after the policy's delay, but never later
+// than the deadline, so a stuck copy is reported on time.
+func (w *Worker) nextPoll(ctx context.Context, in *invocation, m copyjob.PollMessage, dst copyjob.Destination) error {
+	delay, state := w.Policy.Next(m.Policy, copyjob.Observation{
+		Now:         in.now,
+		StartedAt:   m.StartedAt,
+		Attempt:     m.Attempt,
+		HasProgress: dst.Progress.Known,
+		Bytes:       dst.Progress.Bytes,
+		Total:       dst.Progress.Total,
+		Rand:        w.Rand(),
+	})
+	at := in.now.Add(delay)
+	if at.After(m.Deadline) {
+		at = m.Deadline
+	}
+	next := m
+	next.Attempt++
+	next.Policy = state
+	return w.Bus.SchedulePoll(ctx, next, at)
+}

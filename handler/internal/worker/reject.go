@@ -1,0 +1,52 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/redact"
+)
+
+// maxOriginalBody bounds the original body carried by a Rejected event, so
+// the event fits in a Service Bus message.
+const maxOriginalBody = 64 * 1024
+
+// reject publishes a Rejected event carrying the reason and the original
+// body (SAS removed), so a message that can never succeed is neither lost
+// nor redelivered forever.
+func (w *Worker) reject(ctx context.Context, in *invocation, ie *copyjob.InputError) error {
+	key := rejectKey(in.MessageID, in.Body)
+	w.withJob(in, key)
+	in.log.Warn().Str("code", string(ie.Code)).Str("reason", ie.Reason).Msg("message rejected")
+	data := copyjob.EventData{
+		JobKey:             key,
+		MessageID:          in.MessageID,
+		FailureCode:        string(ie.Code),
+		FailureDescription: ie.Reason,
+	}
+	body := redact.Bytes(in.Body)
+	switch {
+	case len(body) > maxOriginalBody:
+		data.OriginalText = string(body[:maxOriginalBody])
+	case json.Valid(body):
+		data.OriginalBody = body
+	default:
+		data.OriginalText = string(body)
+	}
+	ev := copyjob.Event{ID: copyjob.EventID(key, copyjob.Rejected), Outcome: copyjob.Rejected, Time: in.now, Data: data}
+	return w.publish(ctx, in, ev)
+}
+
+// rejectKey identifies a rejected message: by its MessageId when it has
+// one (so redeliveries share the event id), else by its body.
+func rejectKey(messageID string, body []byte) string {
+	src := []byte(messageID)
+	if messageID == "" {
+		src = body
+	}
+	sum := sha256.Sum256(src)
+	return "msg-" + hex.EncodeToString(sum[:8])
+}

@@ -1,0 +1,171 @@
+package worker
+
+import (
+	"context"
+	"errors"
+
+	"github.com/snapcopy/snapcopy/handler/internal/bus"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
+)
+
+// SnapshotCreated handles one SnapshotCreated message: decide from the
+// destination's state (design §3), then start a copy and schedule its first
+// poll, or publish an outcome, or defer the trigger.
+func (w *Worker) SnapshotCreated(ctx context.Context, inv funcproto.Invocation) bool {
+	ctx, cancel, in := w.begin(ctx, inv)
+	defer cancel()
+	if in.DecodeErr != nil {
+		code := copyjob.InputMalformed
+		if errors.Is(in.DecodeErr, funcproto.ErrTooLarge) {
+			code = copyjob.InputTooLarge
+		}
+		return w.settle(in, w.reject(ctx, in, &copyjob.InputError{Code: code, Reason: in.DecodeErr.Error()}))
+	}
+	t, err := copyjob.ParseTrigger(in.Body, w.Rules, in.now)
+	if ie, ok := copyjob.AsInputError(err); ok {
+		return w.settle(in, w.reject(ctx, in, ie))
+	}
+	job := t.Job()
+	w.withJob(in, job.Key)
+	in.log.Info().Str("source", job.SourceBlobURL).Str("snapshot", job.Snapshot).Str("destination", job.DestinationBlobURL).Msg("snapshot created")
+	return w.settle(in, w.trigger(ctx, in, t, job))
+}
+
+// trigger decides and acts; the error is non-nil only when nothing durable
+// could be written.
+func (w *Worker) trigger(ctx context.Context, in *invocation, t copyjob.Trigger, job copyjob.Job) error {
+	dst, err := w.Storage.Destination(ctx, t.Destination)
+	if err != nil {
+		return w.deferTrigger(ctx, in, job, true, copyjob.RetriesExhausted, "reading the destination failed: "+err.Error())
+	}
+	dec := w.decideStart(ctx, t, dst)
+	if dec.Action == copyjob.StartCopy {
+		dec = w.startCopy(ctx, in, t, job, dst)
+	}
+	return w.carryOut(ctx, in, job, dec)
+}
+
+func (w *Worker) decideStart(ctx context.Context, t copyjob.Trigger, dst copyjob.Destination) copyjob.StartDecision {
+	input := copyjob.StartInput{Source: t.Source.URL, Snapshot: t.Snapshot, Destination: dst}
+	dec := copyjob.DecideStart(input)
+	if dec.Action != copyjob.NeedHistory {
+		return dec
+	}
+	history, err := w.Storage.History(ctx, t.Destination)
+	if err != nil {
+		return copyjob.StartDecision{Action: copyjob.RetryLater, Code: copyjob.RetriesExhausted, Reason: "listing destination snapshots failed: " + err.Error()}
+	}
+	input.History, input.HistoryKnown = history, true
+	return copyjob.DecideStart(input)
+}
+
+// startCopy starts the copy; on success the decision becomes "poll it".
+func (w *Worker) startCopy(ctx context.Context, in *invocation, t copyjob.Trigger, job copyjob.Job, dst copyjob.Destination) copyjob.StartDecision {
+	sas := t.SAS
+	if sas.IsZero() {
+		var err error
+		if sas, err = w.Storage.SourceSAS(ctx, t.Source); err != nil {
+			return copyjob.StartDecision{Action: copyjob.RetryLater, Code: copyjob.SourceUnauthorized, Reason: "minting the source SAS failed: " + err.Error()}
+		}
+	}
+	copyID, err := w.Storage.StartCopy(ctx, t.Destination, t.Source, job.Snapshot, sas, !dst.Exists)
+	var se *copyjob.StartError
+	switch {
+	case err == nil:
+		in.log.Info().Str("copyId", copyID).Bool("full", !dst.Exists).Msg("incremental copy started")
+		return copyjob.StartDecision{Action: copyjob.AlreadyPending, CopyID: copyID}
+	case errors.As(err, &se):
+		in.log.Warn().Str("code", se.Code).Int("status", se.Status).Msg("incremental copy refused")
+		dec := copyjob.DecideStartError(se)
+		if dec.Action == copyjob.AlreadyPending {
+			// A redelivery or an SDK retry already started it: find out
+			// whether the pending copy is ours.
+			return w.pendingCopy(ctx, t)
+		}
+		return dec
+	default:
+		return copyjob.StartDecision{Action: copyjob.RetryLater, Code: copyjob.RetriesExhausted, Reason: err.Error()}
+	}
+}
+
+// pendingCopy re-reads the destination after PendingCopyOperation.
+func (w *Worker) pendingCopy(ctx context.Context, t copyjob.Trigger) copyjob.StartDecision {
+	dst, err := w.Storage.Destination(ctx, t.Destination)
+	if err != nil {
+		return copyjob.StartDecision{Action: copyjob.RetryLater, Code: copyjob.RetriesExhausted, Reason: "reading the destination failed: " + err.Error()}
+	}
+	dec := w.decideStart(ctx, t, dst)
+	if dec.Action == copyjob.StartCopy {
+		// The pending copy ended between the two reads: try again later.
+		return copyjob.StartDecision{Action: copyjob.RetryLater, Code: copyjob.RetriesExhausted, Reason: "a copy was pending a moment ago"}
+	}
+	return dec
+}
+
+// carryOut executes a start decision.
+func (w *Worker) carryOut(ctx context.Context, in *invocation, job copyjob.Job, dec copyjob.StartDecision) error {
+	switch dec.Action {
+	case copyjob.AlreadyPending:
+		return w.firstPoll(ctx, in, job, dec.CopyID)
+	case copyjob.AlreadyCompleted:
+		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Msg("already copied; publishing Completed again")
+		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot}))
+	case copyjob.WaitForOtherCopy:
+		return w.deferTrigger(ctx, in, job, false, copyjob.RetriesExhausted, dec.Reason)
+	case copyjob.RetryLater:
+		return w.deferTrigger(ctx, in, job, true, dec.Code, dec.Reason)
+	case copyjob.Supersede:
+		in.log.Warn().Str("reason", dec.Reason).Msg("superseded")
+		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Superseded, in.now, copyjob.EventData{FailureDescription: dec.Reason}))
+	default: // copyjob.Fail
+		in.log.Warn().Str("code", string(dec.Code)).Str("reason", dec.Reason).Msg("failed")
+		return w.publish(ctx, in, copyjob.FailedEvent(job, dec.Code, dec.Reason, in.now, copyjob.EventData{}))
+	}
+}
+
+// firstPoll schedules poll 1 of a started (or already running) copy.
+func (w *Worker) firstPoll(ctx context.Context, in *invocation, job copyjob.Job, copyID string) error {
+	m := copyjob.PollMessage{
+		Version:       copyjob.PollMessageVersion,
+		Job:           job,
+		CopyID:        copyID,
+		Attempt:       1,
+		StartedAt:     in.now,
+		Deadline:      in.now.Add(w.CopyDeadline),
+		CorrelationID: in.MessageID,
+	}
+	delay, state := w.Policy.Next(copyjob.PolicyState{}, copyjob.Observation{Now: in.now, StartedAt: in.now, Rand: w.Rand()})
+	m.Policy = state
+	return w.Bus.SchedulePoll(ctx, m, in.now.Add(delay))
+}
+
+// deferTrigger schedules the trigger again with back-off, or publishes
+// Failed when its budget is spent.
+func (w *Worker) deferTrigger(ctx context.Context, in *invocation, job copyjob.Job, transient bool, code copyjob.FailureCode, reason string) error {
+	state := bus.ReadDeferState(in.ApplicationProperties)
+	bounds := copyjob.DeferralBounds{MinDelay: w.Policy.MinDelay, MaxDelay: w.Policy.MaxDelay, MaxWait: 2 * w.CopyDeadline}
+	plan := copyjob.PlanDeferral(job.Key, state, transient, in.now, bounds, w.Rand())
+	if plan.GiveUp {
+		in.log.Warn().Str("code", string(code)).Str("reason", reason).Msg("deferral budget spent")
+		return w.publish(ctx, in, copyjob.FailedEvent(job, code, reason, in.now, copyjob.EventData{}))
+	}
+	in.log.Info().Str("reason", reason).Dur("delay", plan.Delay).Str("deferId", plan.MessageID).Msg("trigger deferred")
+	return w.Bus.DeferTrigger(ctx, bus.Deferred{
+		Body:          in.Body,
+		ContentType:   in.ContentType,
+		CorrelationID: in.CorrelationID,
+		Properties:    in.ApplicationProperties,
+		State:         plan.Next,
+		MessageID:     plan.MessageID,
+		JobKey:        job.Key,
+	}, in.now.Add(plan.Delay))
+}
+
+func (w *Worker) publish(ctx context.Context, in *invocation, ev copyjob.Event) error {
+	if err := w.Bus.Publish(ctx, ev); err != nil {
+		return err
+	}
+	in.log.Info().Str("eventId", ev.ID).Str("outcome", string(ev.Outcome)).Msg("event published")
+	return nil
+}

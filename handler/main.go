@@ -1,0 +1,67 @@
+// Command handler is snapcopy: an Azure Functions custom handler that keeps
+// destination page blobs in step with source snapshots using Incremental
+// Copy Blob, driven by Service Bus. Its subcommands also run the local
+// stand-ins and operator tools.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// command is one subcommand: it parses its own flags from args.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]command{
+	"serve": {"run the custom handler (what the Functions host starts)", runServe},
+}
+
+// errUsage marks errors already explained to the user.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// The Functions host starts the binary without arguments.
+	name := "serve"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		usage(stderr)
+		return 2
+	}
+	if err := cmd.run(ctx, args, stdout, stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "handler %s: %v\n", name, err)
+		}
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: handler [command] [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
