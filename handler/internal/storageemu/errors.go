@@ -1,0 +1,139 @@
+package storageemu
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Sentinel errors of the Go API (configuration and serving), as opposed to
+// the storage errors the emulator answers over HTTP.
+var (
+	// ErrInvalidOptions wraps every problem Options.Validate reports.
+	ErrInvalidOptions = errors.New("storageemu: invalid options")
+	// ErrNotLoopback is returned by Serve for an address outside 127.0.0.0/8 or ::1.
+	ErrNotLoopback = errors.New("storageemu: refusing to listen on a non-loopback address")
+)
+
+// storageError is an error answered to the client: status, x-ms-error-code
+// and the XML body Azure sends.
+type storageError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *storageError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.status, e.code, e.message)
+}
+
+func newError(status int, code, message string) *storageError {
+	return &storageError{status: status, code: code, message: message}
+}
+
+// The service's answers, named after their error codes. Messages follow the
+// REST documentation's "user message" column.
+var (
+	errAuthenticationFailed = newError(http.StatusForbidden, "AuthenticationFailed",
+		"Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.")
+	errPermissionMismatch = newError(http.StatusForbidden, "AuthorizationPermissionMismatch",
+		"This request is not authorized to perform this operation using this permission.")
+	errProtocolMismatch = newError(http.StatusForbidden, "AuthorizationProtocolMismatch",
+		"This request is not authorized to perform this operation using this protocol.")
+	errResourceTypeMismatch = newError(http.StatusForbidden, "AuthorizationResourceTypeMismatch",
+		"This request is not authorized to perform this operation using this resource type.")
+	errAnonymousNotAllowed = newError(http.StatusNotFound, "ResourceNotFound",
+		"The specified resource does not exist.")
+	errAccountNotFound = newError(http.StatusNotFound, "ResourceNotFound",
+		"The specified resource does not exist.")
+	errContainerNotFound = newError(http.StatusNotFound, "ContainerNotFound",
+		"The specified container does not exist.")
+	errContainerExists = newError(http.StatusConflict, "ContainerAlreadyExists",
+		"The specified container already exists.")
+	errInvalidResourceName = newError(http.StatusBadRequest, "InvalidResourceName",
+		"The specified resource name contains invalid characters.")
+	errBlobNotFound = newError(http.StatusNotFound, "BlobNotFound",
+		"The specified blob does not exist.")
+	errInvalidBlobType = newError(http.StatusConflict, "InvalidBlobType",
+		"The blob type is invalid for this operation.")
+	errSnapshotsPresent = newError(http.StatusConflict, "SnapshotsPresent",
+		"This operation is not permitted because the blob has snapshots.")
+	errPageBlobSizeUnaligned = newError(http.StatusBadRequest, "InvalidOperation",
+		"x-ms-blob-content-length must be aligned to a 512-byte boundary.")
+	errPageContentUnaligned = newError(http.StatusBadRequest, "InvalidOperation",
+		"content-length must be aligned to a 512-byte boundary.")
+	errClearWithBody = newError(http.StatusBadRequest, "InvalidOperation",
+		"content-length must be 0 for clear pages operation.")
+	errInvalidPageRange = newError(http.StatusRequestedRangeNotSatisfiable, "InvalidPageRange",
+		"The page range specified is invalid.")
+	errInvalidRange = newError(http.StatusRequestedRangeNotSatisfiable, "InvalidRange",
+		"The range specified is invalid for the current size of the resource.")
+	errInvalidHeaderValue = newError(http.StatusBadRequest, "InvalidHeaderValue",
+		"The value for one of the HTTP headers is not in the correct format.")
+	errMissingHeader = newError(http.StatusBadRequest, "MissingRequiredHeader",
+		"An HTTP header that's mandatory for this request is not specified.")
+	errInvalidQueryValue = newError(http.StatusBadRequest, "InvalidQueryParameterValue",
+		"Value for one of the query parameters specified in the request URI is invalid.")
+	errNotImplemented = newError(http.StatusNotImplemented, "APINotImplemented",
+		"This API is not implemented by the snapcopy storage emulator.")
+	errUnsupportedBlobType = newError(http.StatusBadRequest, "InvalidHeaderValue",
+		"The emulator stores page blobs and single-shot block blobs only.")
+	errConditionNotMet = newError(http.StatusPreconditionFailed, "ConditionNotMet",
+		"The condition specified using HTTP conditional header(s) is not met.")
+	errBlobOverwritten = newError(http.StatusConflict, "BlobOverwritten",
+		"The blob has been recreated since the previous snapshot was taken.")
+	errPreviousSnapshotNotFound = newError(http.StatusConflict, "PreviousSnapshotNotFound",
+		"The previous snapshot is not found.")
+	errNotAllowedOnIncrementalCopy = newError(http.StatusConflict, "OperationNotAllowedOnIncrementalCopyBlob",
+		"The specified operation is not allowed on an incremental copy blob.")
+	errSourceMustBeSnapshot = newError(http.StatusConflict, "IncrementalCopySourceMustBeSnapshot",
+		"The source for incremental copy request must be a snapshot.")
+	errInvalidSourceURL = newError(http.StatusConflict, "InvalidSourceBlobUrl",
+		"The source url for incremental copy request must be valid Azure Storage blob URL.")
+	errCannotVerifySource = newError(http.StatusForbidden, "CannotVerifyCopySource",
+		"Server failed to authenticate the request. Please refer to the information in the www-authenticate header.")
+	errCopySourceNotFound = newError(http.StatusNotFound, "CannotVerifyCopySource",
+		"The specified resource does not exist.")
+	errInvalidSourceBlobType = newError(http.StatusConflict, "InvalidSourceBlobType",
+		"The source blob type is invalid for this operation.")
+	errSourceIsIncrementalCopy = newError(http.StatusConflict, "CopySourceCannotBeIncrementalCopyBlob",
+		"Source blob of an incremental copy cannot be an incremental copy blob.")
+	errIncrementalCopyMismatch = newError(http.StatusConflict, "IncrementalCopyBlobMismatch",
+		"The specified source blob is different than the copy source of the existing incremental copy blob.")
+	errPendingCopy = newError(http.StatusConflict, "PendingCopyOperation",
+		"There is currently a pending copy operation.")
+	errNoPendingCopy = newError(http.StatusConflict, "NoPendingCopyOperation",
+		"There is currently no pending copy operation.")
+	errCopyIDMismatch = newError(http.StatusConflict, "CopyIdMismatch",
+		"The specified copy ID did not match the copy ID for the pending copy operation.")
+)
+
+// earlierSnapshotError answers an incremental copy of a snapshot that is not
+// newer than the last one copied, under the configured spelling.
+func earlierSnapshotError(code string) *storageError {
+	return newError(http.StatusConflict, code,
+		"The specified snapshot is earlier than the last snapshot copied into the incremental copy blob.")
+}
+
+// errorBody is the XML document Azure sends with an error.
+type errorBody struct {
+	XMLName xml.Name `xml:"Error"`
+	Code    string   `xml:"Code"`
+	Message string   `xml:"Message"`
+}
+
+// writeError answers err; HEAD responses carry the code in the header only.
+func writeError(w http.ResponseWriter, r *http.Request, requestID string, err *storageError) {
+	h := w.Header()
+	h.Set("x-ms-error-code", err.code)
+	if r.Method == http.MethodHead {
+		w.WriteHeader(err.status)
+		return
+	}
+	body, _ := xml.Marshal(errorBody{Code: err.code, Message: err.message + "\nRequestId:" + requestID})
+	h.Set("Content-Type", "application/xml")
+	w.WriteHeader(err.status)
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(body)
+}
