@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultsWithConnection(t *testing.T) {
+	c, err := Load(env(map[string]string{SettingServiceBusNamespace: "ns.servicebus.windows.net"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TriggerQueue != "snapshot-created" || c.PollQueue != "copy-poll" || c.EventsTopic != "copy-events" || c.CopyDeadline != 24*time.Hour {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestLoadReadsEverySetting(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		SettingPort:                    "7071",
+		SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+		SettingTriggerQueue:            "t",
+		SettingPollQueue:               "p",
+		SettingEventsTopic:             "e",
+		SettingEventSource:             "/src",
+		SettingEventTypePrefix:         "X.Y",
+		SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups",
+		SettingAllowedSources:          "https://a.blob.core.windows.net/disks, https://b.blob.core.windows.net",
+		SettingAllowedDestinations:     "https://dst.blob.core.windows.net/backups",
+		SettingAllowMessageSAS:         "true",
+		SettingStorageConnectionString: "AccountName=a;AccountKey=k",
+		SettingClientID:                "cid",
+		SettingCopyDeadline:            "6h",
+		SettingAbortOnTimeout:          "true",
+		SettingPollMinDelay:            "2s",
+		SettingPollMaxDelay:            "5m",
+		SettingSASLifetime:             "12h",
+		SettingMaxMessageBytes:         "65536",
+		SettingLogLevel:                "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Port: 7071, ServiceBusConnectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+		TriggerQueue: "t", PollQueue: "p", EventsTopic: "e", EventSource: "/src", EventTypePrefix: "X.Y",
+		DestinationContainerURL: "https://dst.blob.core.windows.net/backups",
+		AllowedSources:          []string{"https://a.blob.core.windows.net/disks", "https://b.blob.core.windows.net"},
+		AllowedDestinations:     []string{"https://dst.blob.core.windows.net/backups"},
+		AllowMessageSAS:         true, StorageConnectionString: "AccountName=a;AccountKey=k", ClientID: "cid",
+		CopyDeadline: 6 * time.Hour, AbortOnTimeout: true, PollMinDelay: 2 * time.Second, PollMaxDelay: 5 * time.Minute,
+		SASLifetime: 12 * time.Hour, MaxMessageBytes: 65536, LogLevel: "debug",
+	}
+	if strings.Join(c.AllowedSources, "|") != strings.Join(want.AllowedSources, "|") || strings.Join(c.AllowedDestinations, "|") != strings.Join(want.AllowedDestinations, "|") {
+		t.Fatalf("allow-lists %v %v", c.AllowedSources, c.AllowedDestinations)
+	}
+	c.AllowedSources, c.AllowedDestinations, want.AllowedSources, want.AllowedDestinations = nil, nil, nil, nil
+	if c.Port != want.Port || c.ServiceBusConnectionString != want.ServiceBusConnectionString || c.TriggerQueue != want.TriggerQueue ||
+		c.PollQueue != want.PollQueue || c.EventsTopic != want.EventsTopic || c.EventSource != want.EventSource || c.EventTypePrefix != want.EventTypePrefix ||
+		c.DestinationContainerURL != want.DestinationContainerURL || c.AllowMessageSAS != want.AllowMessageSAS || c.StorageConnectionString != want.StorageConnectionString ||
+		c.ClientID != want.ClientID || c.CopyDeadline != want.CopyDeadline || c.AbortOnTimeout != want.AbortOnTimeout || c.PollMinDelay != want.PollMinDelay ||
+		c.PollMaxDelay != want.PollMaxDelay || c.SASLifetime != want.SASLifetime || c.MaxMessageBytes != want.MaxMessageBytes || c.LogLevel != want.LogLevel {
+		t.Fatalf("got %+v\nwant %+v", c, want)
+	}
+}
+
+// TestValidateNamesEveryBadSetting checks that one error lists each wrong
+// setting by name, so an operator fixes them all in one go.
+func TestValidateNamesEveryBadSetting(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		SettingPort:                    "70000",
+		SettingTriggerQueue:            "same",
+		SettingPollQueue:               "same",
+		SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups?sv=1&sig=x",
+		SettingAllowedSources:          "not a url",
+		SettingCopyDeadline:            "forever",
+		SettingAbortOnTimeout:          "maybe",
+		SettingPollMinDelay:            "1m",
+		SettingPollMaxDelay:            "10s",
+		SettingSASLifetime:             "30d",
+		SettingMaxMessageBytes:         "12",
+		SettingLogLevel:                "loud",
+	}))
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid", err)
+	}
+	for _, name := range []string{
+		SettingPort, SettingServiceBusConnection, SettingTriggerQueue, SettingDestinationContainerURL, SettingAllowedSources,
+		SettingCopyDeadline, SettingAbortOnTimeout, SettingPollMaxDelay, SettingSASLifetime, SettingMaxMessageBytes, SettingLogLevel,
+	} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+	if strings.Contains(err.Error(), "sig=x") {
+		t.Errorf("error repeats a secret: %v", err)
+	}
+}
+
+func TestNamespaceMustBeHostName(t *testing.T) {
+	_, err := Load(env(map[string]string{SettingServiceBusNamespace: "https://ns.servicebus.windows.net/"}))
+	if err == nil || !strings.Contains(err.Error(), SettingServiceBusNamespace) {
+		t.Fatalf("err = %v", err)
+	}
+}
