@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
@@ -195,3 +196,19 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
+var azcoreETagAny = azcore.ETagAny
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// putBlockBlob uploads a single-shot block blob with blockblob semantics.
+func putBlockBlob(t *testing.T, e *env, acct Account, containerName, name string, data []byte) {
+	t.Helper()
+	c, err := blockblob.NewClientWithSharedKeyCredential(e.blobURL(acct, containerName, name), e.credential(acct),
+		&blockblob.ClientOptions{ClientOptions: *clientOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Upload(context.Background(), nopCloser{bytes.NewReader(data)}, nil); err != nil {
+		t.Fatalf("upload block blob: %v", err)
+	}
+}
