@@ -39,19 +39,19 @@ var ErrInvalid = errors.New("worker: invalid configuration")
 func (w *Worker) Validate() error {
 	var errs []error
 	if w.Storage == nil {
-		errs = append(errs, errors.New("Storage is nil"))
+		errs = append(errs, errors.New("worker.Storage is nil"))
 	}
 	if w.Bus == nil {
-		errs = append(errs, errors.New("Bus is nil"))
+		errs = append(errs, errors.New("worker.Bus is nil"))
 	}
 	if w.Clock == nil {
-		errs = append(errs, errors.New("Clock is nil"))
+		errs = append(errs, errors.New("worker.Clock is nil"))
 	}
 	if w.Rand == nil {
-		errs = append(errs, errors.New("Rand is nil"))
+		errs = append(errs, errors.New("worker.Rand is nil"))
 	}
 	if w.CopyDeadline <= 0 || w.InvocationTimeout <= 0 {
-		errs = append(errs, errors.New("CopyDeadline and InvocationTimeout must be positive"))
+		errs = append(errs, errors.New("worker.CopyDeadline and worker.InvocationTimeout must be positive"))
 	}
 	if len(errs) > 0 {
 		return errors.Join(append([]error{ErrInvalid}, errs...)...)
