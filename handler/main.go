@@ -22,7 +22,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"serve": {"run the custom handler (what the Functions host starts)", runServe},
+	"serve":    {"run the custom handler (what the Functions host starts)", runServe},
+	"emulator": {"run the storage emulator (incremental copy included) on loopback", runEmulator},
 }
 
 // errUsage marks errors already explained to the user.
