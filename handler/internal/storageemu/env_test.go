@@ -212,3 +212,7 @@ func putBlockBlob(t *testing.T, e *env, acct Account, containerName, name string
 		t.Fatalf("upload block blob: %v", err)
 	}
 }
+
+func newPageBlobClient(rawURL string, cred *blob.SharedKeyCredential) (*pageblob.Client, error) {
+	return pageblob.NewClientWithSharedKeyCredential(rawURL, cred, &pageblob.ClientOptions{ClientOptions: *clientOptions()})
+}
