@@ -1,0 +1,337 @@
+package storageemu
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
+)
+
+// azuriteEnv names the directory of an installed azurite package (the one
+// holding dist/src/blob/main.js); .ci/install-azurite.sh prints it.
+const azuriteEnv = "SNAPCOPY_AZURITE"
+
+// observation is what one scenario step saw: an error's status and code, or
+// "ok" with a digest of what came back.
+type observation struct {
+	step   string
+	status int
+	code   string
+	detail string
+}
+
+func (o observation) String() string {
+	if o.status == 0 {
+		return "ok " + o.detail
+	}
+	return fmt.Sprintf("%d %s", o.status, o.code)
+}
+
+// divergence is a step where the emulator follows Azure's documented answer
+// and Azurite answers otherwise; both sides are pinned.
+type divergence struct{ emulator, azurite, why string }
+
+var knownDivergences = map[string]divergence{
+	"put page beyond size": {
+		emulator: "416 InvalidPageRange", azurite: "416 Requested Range Not Satisfiable",
+		why: "Azurite sends the HTTP reason phrase as x-ms-error-code; Azure documents InvalidPageRange",
+	},
+	"put page unaligned offset": {
+		emulator: "416 InvalidPageRange", azurite: "416 Requested Range Not Satisfiable",
+		why: "as above",
+	},
+	"read with expired SAS": {
+		emulator: "403 AuthenticationFailed", azurite: "403 AuthorizationFailure",
+		why: "Azure answers AuthenticationFailed (signature not valid in the time frame)",
+	},
+	"wrong shared key": {
+		emulator: "403 AuthenticationFailed", azurite: "403 AuthorizationFailure",
+		why: "Azure answers AuthenticationFailed for a bad signature",
+	},
+	"anonymous read of private container": {
+		emulator: "404 ResourceNotFound", azurite: "403 AuthorizationFailure",
+		why: "Azure hides private resources from anonymous callers behind ResourceNotFound",
+	},
+}
+
+func TestDifferentialAgainstAzurite(t *testing.T) {
+	dir := os.Getenv(azuriteEnv)
+	if dir == "" {
+		t.Skipf("%s is not set: run .ci/install-azurite.sh and set it to the directory it prints to compare with Azurite", azuriteEnv)
+	}
+	azuriteURL := startAzurite(t, dir)
+	emu := httptest.NewServer(New(Options{}))
+	t.Cleanup(emu.Close)
+
+	want := runScenario(t, azuriteURL)
+	got := runScenario(t, emu.URL)
+	if len(got) != len(want) {
+		t.Fatalf("emulator ran %d steps, Azurite %d", len(got), len(want))
+	}
+	for i := range got {
+		step := got[i].step
+		if d, ok := knownDivergences[step]; ok {
+			if got[i].String() != d.emulator || want[i].String() != d.azurite {
+				t.Errorf("%s: emulator %q (pinned %q), Azurite %q (pinned %q)", step, got[i], d.emulator, want[i], d.azurite)
+			}
+			t.Logf("%-40s emulator %s, Azurite %s: %s", step, got[i], want[i], d.why)
+			continue
+		}
+		if got[i].String() != want[i].String() {
+			t.Errorf("%s: emulator %q, Azurite %q", step, got[i], want[i])
+		} else {
+			t.Logf("%-40s %s", step, got[i])
+		}
+	}
+}
+
+// startAzurite runs Azurite's blob service on a free loopback port until the
+// test ends and returns its base URL.
+func startAzurite(t *testing.T, dir string) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skipf("%s is set but node is not installed", azuriteEnv)
+	}
+	main := filepath.Join(dir, "dist", "src", "blob", "main.js")
+	if _, err := os.Stat(main); err != nil {
+		t.Fatalf("%s=%s: %v", azuriteEnv, dir, err)
+	}
+	port := freePort(t)
+	cmd := exec.Command(node, main, "--blobHost", "127.0.0.1", "--blobPort", port,
+		"--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableTelemetry")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start azurite: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := "127.0.0.1:" + port
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return "http://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("azurite did not listen on %s within 30s:\n%s", addr, logs.String())
+		}
+		<-tick.C
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+// scenario drives one server through the steps and records what it saw.
+type scenario struct {
+	t       *testing.T
+	base    string
+	cred    *blob.SharedKeyCredential
+	svc     *service.Client
+	results []observation
+}
+
+func (s *scenario) record(step string, detail string, err error) {
+	o := observation{step: step, detail: detail}
+	if err != nil {
+		o.code, o.status = errorCode(s.t, err)
+	}
+	s.results = append(s.results, o)
+}
+
+func (s *scenario) pageBlob(containerName, name string) *pageblob.Client {
+	c, err := newPageBlobClient(s.base+"/"+DevAccountName+"/"+containerName+"/"+name, s.cred)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func (s *scenario) anonymous(rawURL string) *pageblob.Client {
+	c, err := pageblob.NewClientWithNoCredential(rawURL, &pageblob.ClientOptions{ClientOptions: *clientOptions()})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func (s *scenario) sas(containerName, name, snapshot, perms string, expiry time.Time) string {
+	v := sas.BlobSignatureValues{
+		Protocol: sas.ProtocolHTTPSandHTTP, StartTime: time.Now().Add(-time.Hour), ExpiryTime: expiry,
+		Permissions: perms, ContainerName: containerName, BlobName: name,
+	}
+	if snapshot != "" {
+		v.SnapshotTime, _ = parseSnapshot(snapshot)
+	}
+	qp, err := v.SignWithSharedKey(s.cred)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return qp.Encode()
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("%d bytes %s", len(b), hex.EncodeToString(sum[:8]))
+}
+
+func (s *scenario) read(step string, pb *pageblob.Client, r blob.HTTPRange) {
+	resp, err := pb.DownloadStream(context.Background(), &blob.DownloadStreamOptions{Range: r})
+	if err != nil {
+		s.record(step, "", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	s.record(step, digest(b), nil)
+}
+
+func (s *scenario) ranges(step string, pb *pageblob.Client) {
+	page, err := pb.NewGetPageRangesPager(nil).NextPage(context.Background())
+	var merged []byteRange
+	if err == nil {
+		// Azurite splits ranges where writes met; the set of bytes is what counts.
+		for _, r := range page.PageRange {
+			if n := len(merged); n > 0 && merged[n-1].end+1 == *r.Start {
+				merged[n-1].end = *r.End
+				continue
+			}
+			merged = append(merged, byteRange{start: *r.Start, end: *r.End})
+		}
+	}
+	var parts []string
+	for _, r := range merged {
+		parts = append(parts, fmt.Sprintf("%d-%d", r.start, r.end))
+	}
+	s.record(step, strings.Join(parts, ","), err)
+}
+
+func (s *scenario) upload(step string, pb *pageblob.Client, off int64, data []byte) {
+	_, err := pb.UploadPages(context.Background(), nopCloser{bytes.NewReader(data)}, blob.HTTPRange{Offset: off, Count: int64(len(data))}, nil)
+	s.record(step, "", err)
+}
+
+func runScenario(t *testing.T, base string) []observation {
+	cred, err := blob.NewSharedKeyCredential(DevAccountName, DevAccountKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.NewClientWithSharedKeyCredential(base+"/"+DevAccountName+"/", cred, &service.ClientOptions{ClientOptions: *clientOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &scenario{t: t, base: base, cred: cred, svc: svc}
+	ctx := context.Background()
+	expiry := time.Now().Add(time.Hour)
+
+	_, err = svc.NewContainerClient("diff").Create(ctx, nil)
+	s.record("create container", "", err)
+	_, err = svc.NewContainerClient("diff").Create(ctx, nil)
+	s.record("create container again", "", err)
+	_, err = s.pageBlob("nocontainer", "disk").Create(ctx, 512, nil)
+	s.record("create blob in missing container", "", err)
+
+	_, err = s.pageBlob("diff", "odd").Create(ctx, 1000, nil)
+	s.record("create unaligned page blob", "", err)
+	disk := s.pageBlob("diff", "disk")
+	_, err = disk.Create(ctx, 1<<20, nil)
+	s.record("create page blob", "", err)
+	s.upload("upload pages 0", disk, 0, pattern(1, 4096))
+	s.upload("upload pages 8192", disk, 8192, pattern(2, 4096))
+	s.upload("put page unaligned length", disk, 0, pattern(3, 100))
+	s.upload("put page unaligned offset", disk, 100, pattern(3, 512))
+	s.upload("put page beyond size", disk, 2<<20, pattern(3, 512))
+	_, err = disk.ClearPages(ctx, blob.HTTPRange{Offset: 0, Count: 512}, nil)
+	s.record("clear pages", "", err)
+	s.ranges("page ranges", disk)
+
+	snap, err := disk.CreateSnapshot(ctx, nil)
+	s.record("snapshot", "", err)
+	s.upload("upload after snapshot", disk, 65536, pattern(4, 4096))
+	s.upload("overwrite after snapshot", disk, 1024, pattern(5, 1024))
+	snapClient, _ := disk.WithSnapshot(*snap.Snapshot)
+	s.ranges("page ranges of base", disk)
+	s.ranges("page ranges of snapshot", snapClient)
+	s.read("read base range", disk, blob.HTTPRange{Offset: 0, Count: 70000})
+	s.read("read snapshot range", snapClient, blob.HTTPRange{Offset: 512, Count: 16384})
+	s.read("read past end", disk, blob.HTTPRange{Offset: 1<<20 - 1000, Count: 4096})
+	s.read("read beyond size", disk, blob.HTTPRange{Offset: 2 << 20, Count: 512})
+	_, err = s.pageBlob("diff", "missing").GetProperties(ctx, nil)
+	s.record("properties of missing blob", "", err)
+	_, err = s.pageBlob("nocontainer", "disk").GetProperties(ctx, nil)
+	s.record("properties in missing container", "", err)
+
+	diskURL := base + "/" + DevAccountName + "/diff/disk"
+	s.read("read with sr=b SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "r", expiry)), blob.HTTPRange{})
+	s.read("read snapshot with sr=bs SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", *snap.Snapshot, "r", expiry)+"&snapshot="+*snap.Snapshot), blob.HTTPRange{})
+	s.read("read with SAS lacking read", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "w", expiry)), blob.HTTPRange{})
+	s.read("read with expired SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "r", time.Now().Add(-time.Minute))), blob.HTTPRange{})
+	wrongCred, _ := blob.NewSharedKeyCredential(DevAccountName, backupAccount.Key)
+	wrong, _ := newPageBlobClient(diskURL, wrongCred)
+	_, err = wrong.GetProperties(ctx, nil)
+	s.record("wrong shared key", "", err)
+
+	_, err = svc.NewContainerClient("public").Create(ctx, &container.CreateOptions{Access: to.Ptr(container.PublicAccessTypeBlob)})
+	s.record("create public container", "", err)
+	pub := s.pageBlob("public", "img")
+	_, err = pub.Create(ctx, 4096, nil)
+	s.record("create public blob", "", err)
+	s.upload("upload public blob", pub, 0, pattern(6, 4096))
+	s.read("anonymous read of public blob", s.anonymous(base+"/"+DevAccountName+"/public/img"), blob.HTTPRange{})
+	s.read("anonymous read of private container", s.anonymous(diskURL), blob.HTTPRange{})
+
+	pager := svc.NewContainerClient("diff").NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Snapshots: true}})
+	listed, err := pager.NextPage(ctx)
+	var items []string
+	if err == nil {
+		for _, b := range listed.Segment.BlobItems {
+			items = append(items, fmt.Sprintf("%s(snapshot=%v,%d,%s)", *b.Name, b.Snapshot != nil && *b.Snapshot != "", *b.Properties.ContentLength, *b.Properties.BlobType))
+		}
+	}
+	s.record("list blobs with snapshots", strings.Join(items, " "), err)
+
+	_, err = disk.Delete(ctx, nil)
+	s.record("delete blob with snapshots", "", err)
+	_, err = snapClient.Delete(ctx, nil)
+	s.record("delete snapshot", "", err)
+	_, err = snapClient.GetProperties(ctx, nil)
+	s.record("properties of deleted snapshot", "", err)
+	_, err = disk.CreateSnapshot(ctx, nil)
+	s.record("snapshot before delete", "", err)
+	_, err = disk.Delete(ctx, &blob.DeleteOptions{DeleteSnapshots: to.Ptr(blob.DeleteSnapshotsOptionTypeInclude)})
+	s.record("delete including snapshots", "", err)
+	_, err = disk.GetProperties(ctx, nil)
+	s.record("properties of deleted blob", "", err)
+	return s.results
+}
