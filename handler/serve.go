@@ -161,7 +161,12 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 	// The host's envelope escapes the body (up to 6 bytes per byte for
 	// control characters); leave room for it and the metadata.
 	maxPayload := int64(cfg.MaxMessageBytes)*6 + 64*1024
-	return &app{worker: w, handler: funcproto.NewServer(w.Functions(), maxPayload), close: closeAll}, nil
+	srv := funcproto.NewServer(w.Functions(), maxPayload)
+	srv.OnPanic = func(inv funcproto.Invocation, p any) {
+		log.Error().Str(logging.FieldFunction, inv.Function).Str(logging.FieldInvocationID, inv.InvocationID).
+			Str(logging.FieldMessageID, inv.MessageID).Interface("panic", p).Msg("function panicked; abandoning the message")
+	}
+	return &app{worker: w, handler: srv, close: closeAll}, nil
 }
 
 func pollPolicy(cfg config.Config) copyjob.PollPolicy {

@@ -22,6 +22,10 @@ var okBody = []byte(`{"Outputs":{},"Logs":[],"ReturnValue":null}`)
 type Server struct {
 	functions map[string]Function
 	maxBytes  int64
+	// OnPanic, when set, is told about a function that panicked; the
+	// invocation is then answered 500 so the broker keeps the message
+	// (and dead-letters it after MaxDeliveryCount if it always panics).
+	OnPanic func(inv Invocation, recovered any)
 }
 
 // NewServer serves functions by name. Requests larger than maxBytes are not
@@ -43,13 +47,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inv := s.read(name, r)
-	status := http.StatusOK
-	if !fn(r.Context(), inv) {
-		status = http.StatusInternalServerError
+	status := http.StatusInternalServerError
+	if s.invoke(r.Context(), fn, inv) {
+		status = http.StatusOK
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(okBody)
+}
+
+// invoke runs fn, turning a panic into "not complete".
+func (s *Server) invoke(ctx context.Context, fn Function, inv Invocation) (complete bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			complete = false
+			if s.OnPanic != nil {
+				s.OnPanic(inv, p)
+			}
+		}
+	}()
+	return fn(ctx, inv)
 }
 
 func (s *Server) read(name string, r *http.Request) Invocation {

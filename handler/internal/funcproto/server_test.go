@@ -66,3 +66,21 @@ func TestServerTooLarge(t *testing.T) {
 		t.Fatalf("DecodeErr = %v, body %d bytes", got.DecodeErr, len(got.Body))
 	}
 }
+
+func TestServerRecoversPanics(t *testing.T) {
+	var reported any
+	s := NewServer(map[string]Function{
+		"Boom": func(context.Context, Invocation) bool { panic("boom") },
+	}, 1<<10)
+	s.OnPanic = func(_ Invocation, p any) { reported = p }
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/Boom", "application/json", strings.NewReader(`{"Data":{"message":"{}"},"Metadata":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || reported != "boom" {
+		t.Fatalf("status %d, reported %v", resp.StatusCode, reported)
+	}
+}
