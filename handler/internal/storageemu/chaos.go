@@ -1,6 +1,7 @@
 package storageemu
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -25,18 +26,19 @@ type Chaos struct {
 }
 
 func (c Chaos) validate() error {
-	for name, rate := range map[string]float64{
-		"ErrorRate": c.ErrorRate, "CopyFailRate": c.CopyFailRate, "CopyStallRate": c.CopyStallRate,
-	} {
-		if rate < 0 || rate > 1 {
-			return fmt.Errorf("Chaos.%s %v must be within [0, 1]", name, rate)
+	for _, r := range []struct {
+		name string
+		rate float64
+	}{{"ErrorRate", c.ErrorRate}, {"CopyFailRate", c.CopyFailRate}, {"CopyStallRate", c.CopyStallRate}} {
+		if r.rate < 0 || r.rate > 1 {
+			return fmt.Errorf("chaos: %s %v must be within [0, 1]", r.name, r.rate)
 		}
 	}
 	if c.CopyFailRate+c.CopyStallRate > 1 {
-		return fmt.Errorf("Chaos.CopyFailRate + CopyStallRate must not exceed 1")
+		return errors.New("chaos: CopyFailRate + CopyStallRate must not exceed 1")
 	}
 	if c.MaxLatency < 0 {
-		return fmt.Errorf("Chaos.MaxLatency %v must not be negative", c.MaxLatency)
+		return fmt.Errorf("chaos: MaxLatency %v must not be negative", c.MaxLatency)
 	}
 	return nil
 }

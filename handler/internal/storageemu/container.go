@@ -82,7 +82,7 @@ func publicAccessHeader(r *http.Request) (string, *storageError) {
 
 func writeContainerHeaders(w http.ResponseWriter, c *blobContainer) {
 	w.Header().Set("ETag", c.etag)
-	w.Header().Set("Last-Modified", c.created.Format(http.TimeFormat))
+	w.Header().Set("Last-Modified", httpTime(c.created))
 }
 
 // container finds the addressed container.

@@ -55,7 +55,7 @@ var knownDivergences = map[string]divergence{
 	},
 	"put page unaligned offset": {
 		emulator: "416 InvalidPageRange", azurite: "416 Requested Range Not Satisfiable",
-		why: "as above",
+		why: "Azurite sends the HTTP reason phrase as x-ms-error-code; Azure documents InvalidPageRange",
 	},
 	"read with expired SAS": {
 		emulator: "403 AuthenticationFailed", azurite: "403 AuthorizationFailure",

@@ -41,8 +41,6 @@ var (
 		"This request is not authorized to perform this operation using this permission.")
 	errProtocolMismatch = newError(http.StatusForbidden, "AuthorizationProtocolMismatch",
 		"This request is not authorized to perform this operation using this protocol.")
-	errResourceTypeMismatch = newError(http.StatusForbidden, "AuthorizationResourceTypeMismatch",
-		"This request is not authorized to perform this operation using this resource type.")
 	errAnonymousNotAllowed = newError(http.StatusNotFound, "ResourceNotFound",
 		"The specified resource does not exist.")
 	errAccountNotFound = newError(http.StatusNotFound, "ResourceNotFound",
@@ -97,8 +95,6 @@ var (
 		"The specified resource does not exist.")
 	errInvalidSourceBlobType = newError(http.StatusConflict, "InvalidSourceBlobType",
 		"The source blob type is invalid for this operation.")
-	errSourceIsIncrementalCopy = newError(http.StatusConflict, "CopySourceCannotBeIncrementalCopyBlob",
-		"Source blob of an incremental copy cannot be an incremental copy blob.")
 	errIncrementalCopyMismatch = newError(http.StatusConflict, "IncrementalCopyBlobMismatch",
 		"The specified source blob is different than the copy source of the existing incremental copy blob.")
 	errPendingCopy = newError(http.StatusConflict, "PendingCopyOperation",
