@@ -3,6 +3,7 @@ package storageemu
 import (
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ type request struct {
 	op   Operation
 	acct *account
 	now  time.Time
+	// stream, when set by a handler, writes the response body after the
+	// state lock is released.
+	stream func(io.Writer)
 }
 
 // handlers run one operation under the lock; a non-nil error is answered.
@@ -89,21 +93,31 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if stream := e.serveLocked(w, r, requestID, t, op); stream != nil && r.Method != http.MethodHead {
+		stream(w)
+	}
+}
+
+// serveLocked authorizes and runs the operation under the state lock and
+// returns the body still to stream, if any.
+func (e *Emulator) serveLocked(w http.ResponseWriter, r *http.Request, requestID string, t target, op Operation) func(io.Writer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	acct, ok := e.accounts[t.account]
 	if !ok {
 		writeError(w, r, requestID, errAccountNotFound)
-		return
+		return nil
 	}
 	if err := e.authorize(r, acct, t, op); err != nil {
 		writeError(w, r, requestID, err)
-		return
+		return nil
 	}
 	req := &request{w: w, r: r, t: t, op: op, acct: acct, now: e.now()}
 	if err := handlers[op](e, req); err != nil {
 		writeError(w, r, requestID, err)
+		return nil
 	}
+	return req.stream
 }
 
 // nextGeneration numbers a new creation of a base blob.

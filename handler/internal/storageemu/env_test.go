@@ -216,3 +216,5 @@ func putBlockBlob(t *testing.T, e *env, acct Account, containerName, name string
 func newPageBlobClient(rawURL string, cred *blob.SharedKeyCredential) (*pageblob.Client, error) {
 	return pageblob.NewClientWithSharedKeyCredential(rawURL, cred, &pageblob.ClientOptions{ClientOptions: *clientOptions()})
 }
+
+func rangeAt(off, n int64) blob.HTTPRange { return blob.HTTPRange{Offset: off, Count: n} }

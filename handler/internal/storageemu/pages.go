@@ -179,10 +179,12 @@ func (e *Emulator) getBlob(req *request) *storageError {
 	if !ranged || end < 0 || end >= b.size {
 		end = b.size - 1
 	}
-	body := make([]byte, end-start+1)
-	b.pages.readAt(body, start)
+	length := end - start + 1
+	// The body is written after the state lock is released, from the pages
+	// of the range (immutable bytes), in bounded chunks.
+	pages := b.pages.within(start/pageSize, end/pageSize)
 	writeBlobProperties(req.w, b)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	h.Set("Accept-Ranges", "bytes")
 	status := http.StatusOK
 	if ranged {
@@ -190,8 +192,21 @@ func (e *Emulator) getBlob(req *request) *storageError {
 		status = http.StatusPartialContent
 	}
 	req.w.WriteHeader(status)
-	if req.r.Method != http.MethodHead {
-		_, _ = req.w.Write(body)
-	}
+	req.stream = func(w io.Writer) { streamPages(w, pages, start, length) }
 	return nil
+}
+
+// downloadChunk bounds the memory one download uses.
+const downloadChunk = 1 << 20
+
+func streamPages(w io.Writer, pages pageSet, off, length int64) {
+	buf := make([]byte, min(length, downloadChunk))
+	for length > 0 {
+		n := min(length, int64(len(buf)))
+		pages.readAt(buf[:n], off)
+		if _, err := w.Write(buf[:n]); err != nil {
+			return // the client went away
+		}
+		off, length = off+n, length-n
+	}
 }

@@ -36,21 +36,29 @@ func (s pageSet) readAt(buf []byte, off int64) {
 	if len(buf) == 0 {
 		return
 	}
-	first, last := off/pageSize, (off+int64(len(buf))-1)/pageSize
+	for p, data := range s.within(off/pageSize, (off+int64(len(buf))-1)/pageSize) {
+		copyPage(buf, off, p, data)
+	}
+}
+
+// within returns the written pages first..last as a new set sharing their
+// bytes, visiting whichever is smaller: the written pages or the range.
+func (s pageSet) within(first, last int64) pageSet {
+	out := pageSet{}
 	if int64(len(s)) < last-first+1 {
-		// Few written pages: visit those instead of every page of the range.
 		for p, data := range s {
 			if p >= first && p <= last {
-				copyPage(buf, off, p, data)
+				out[p] = data
 			}
 		}
-		return
+		return out
 	}
 	for p := first; p <= last; p++ {
 		if data, ok := s[p]; ok {
-			copyPage(buf, off, p, data)
+			out[p] = data
 		}
 	}
+	return out
 }
 
 func copyPage(buf []byte, off, page int64, data []byte) {
