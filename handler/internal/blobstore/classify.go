@@ -1,7 +1,6 @@
 package blobstore
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -102,16 +101,8 @@ func isNotFound(err error) bool {
 	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
 }
 
-// IsTransient reports whether a storage error is worth retrying later:
-// throttling, server errors, timeouts and transport failures. A cancelled
-// context is not.
-func IsTransient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return false
-	}
+// isForbidden reports a refusal of the caller's identity or signature.
+func isForbidden(err error) bool {
 	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		return isTransientStatus(re.StatusCode) || re.ErrorCode == string(bloberror.AuthorizationPermissionMismatch)
-	}
-	return true
+	return errors.As(err, &re) && re.StatusCode == http.StatusForbidden
 }

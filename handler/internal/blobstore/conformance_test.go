@@ -247,6 +247,20 @@ func scenarioFirstThenDiff(t *testing.T, tg *target) {
 			t.Errorf("history for %s = %q %v, want %s", src, got, ok, dst)
 		}
 	}
+	listed, err := tg.store.SourceSnapshots(ctx, f.source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{s1, s2} {
+		st, _ := copyjob.ParseSnapshot(want)
+		found := false
+		for _, l := range listed {
+			found = found || l.Equal(st)
+		}
+		if !found {
+			t.Errorf("source snapshots %v lack %s", listed, want)
+		}
+	}
 	// Ascending order only: the older snapshot is refused.
 	sas, _ := tg.store.SourceSAS(ctx, f.source)
 	_, err = tg.store.StartCopy(ctx, f.dest, f.source, s1, sas, false)

@@ -153,6 +153,37 @@ func (s *Store) History(ctx context.Context, dest copyjob.BlobRef) (copyjob.Hist
 	return h, nil
 }
 
+// SourceSnapshots lists the snapshot times of the source blob.
+func (s *Store) SourceSnapshots(ctx context.Context, source copyjob.BlobRef) ([]time.Time, error) {
+	client, err := s.container(source)
+	if err != nil {
+		return nil, err
+	}
+	pager := client.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{
+		Prefix:  to.Ptr(source.Name),
+		Include: container.ListBlobsInclude{Snapshots: true},
+	})
+	var snapshots []time.Time
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if isForbidden(err) {
+			return nil, fmt.Errorf("%w: %w", copyjob.ErrListForbidden, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list source snapshots: %w", err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if deref(item.Name) != source.Name || deref(item.Snapshot) == "" {
+				continue
+			}
+			if t, err := copyjob.ParseSnapshot(*item.Snapshot); err == nil {
+				snapshots = append(snapshots, t)
+			}
+		}
+	}
+	return snapshots, nil
+}
+
 // StartCopy starts an incremental copy of source at snapshot into dest and
 // returns the copy id. destinationAbsent adds If-None-Match: * so that a
 // concurrent creator of the destination is noticed instead of overwritten.

@@ -3,6 +3,7 @@ package blobstore
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -372,4 +373,13 @@ func (h hostRewriter) Do(r *http.Request) (*http.Response, error) {
 	r.URL.Host = h.to
 	r.Host = h.to
 	return h.next.Do(r)
+}
+
+func TestSourceSnapshotsForbidden(t *testing.T) {
+	srv := httptest.NewServer(&captureServer{respond: func(w http.ResponseWriter, r *http.Request) { serviceError(w, 403, "AuthorizationPermissionMismatch") }})
+	defer srv.Close()
+	_, err := sharedKeyStore(t, srv).SourceSnapshots(context.Background(), ref(t, srv.URL+"/devstoreaccount1/disks/vm1.vhd"))
+	if !errors.Is(err, copyjob.ErrListForbidden) {
+		t.Fatalf("err = %v, want ErrListForbidden", err)
+	}
 }

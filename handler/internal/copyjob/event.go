@@ -15,6 +15,10 @@ const (
 	Failed     Outcome = "Failed"
 	Superseded Outcome = "Superseded"
 	Rejected   Outcome = "Rejected"
+	// GapUnchecked: the source's snapshots could not be listed (no
+	// permission), so snapshots between the last copied one and the
+	// requested one, if any, were not copied.
+	GapUnchecked Outcome = "GapUnchecked"
 )
 
 // FailureCode says why a job Failed.
@@ -60,6 +64,7 @@ type EventData struct {
 	SourceSnapshot      string          `json:"sourceSnapshot,omitempty"`
 	DestinationBlobURL  string          `json:"destinationBlobUrl,omitempty"`
 	DestinationSnapshot string          `json:"destinationSnapshot,omitempty"`
+	PreviousSnapshot    string          `json:"previousSnapshot,omitempty"`
 	CopyID              string          `json:"copyId,omitempty"`
 	BytesCopied         int64           `json:"bytesCopied,omitempty"`
 	StartedAt           *time.Time      `json:"startedAt,omitempty"`

@@ -26,6 +26,9 @@ type fakeStorage struct {
 	startErr   error
 	copyID     string
 	sasErr     error
+	// sourceSnapshots and listErr script SourceSnapshots.
+	sourceSnapshots []time.Time
+	listErr         error
 
 	starts  []startCall
 	aborts  []string
@@ -66,6 +69,10 @@ func (f *fakeStorage) StartCopy(_ context.Context, dest, source copyjob.BlobRef,
 func (f *fakeStorage) AbortCopy(_ context.Context, _ copyjob.BlobRef, copyID string) error {
 	f.aborts = append(f.aborts, copyID)
 	return nil
+}
+
+func (f *fakeStorage) SourceSnapshots(context.Context, copyjob.BlobRef) ([]time.Time, error) {
+	return f.sourceSnapshots, f.listErr
 }
 
 func (f *fakeStorage) SourceSAS(context.Context, copyjob.BlobRef) (copyjob.SAS, error) {

@@ -18,6 +18,9 @@ type Storage interface {
 	StartCopy(ctx context.Context, dest, source copyjob.BlobRef, snapshot string, sas copyjob.SAS, destinationAbsent bool) (copyID string, err error)
 	AbortCopy(ctx context.Context, dest copyjob.BlobRef, copyID string) error
 	SourceSAS(ctx context.Context, source copyjob.BlobRef) (copyjob.SAS, error)
+	// SourceSnapshots lists the source blob's snapshots; an error wrapping
+	// copyjob.ErrListForbidden means gaps cannot be detected.
+	SourceSnapshots(ctx context.Context, source copyjob.BlobRef) ([]time.Time, error)
 }
 
 // Bus is what the worker needs from Service Bus. Every method is a durable
@@ -27,3 +30,4 @@ type Bus interface {
 	DeferTrigger(ctx context.Context, d bus.Deferred, at time.Time) error
 	Publish(ctx context.Context, ev copyjob.Event) error
 }
+

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
@@ -37,13 +38,55 @@ func (w *Worker) SnapshotCreated(ctx context.Context, inv funcproto.Invocation) 
 func (w *Worker) trigger(ctx context.Context, in *invocation, t copyjob.Trigger, job copyjob.Job) error {
 	dst, err := w.Storage.Destination(ctx, t.Destination)
 	if err != nil {
-		return w.deferTrigger(ctx, in, job, true, copyjob.RetriesExhausted, "reading the destination failed: "+err.Error())
+		return w.deferTrigger(ctx, in, job, deferWait{transient: true}, copyjob.RetriesExhausted, "reading the destination failed: "+err.Error())
 	}
 	dec := w.decideStart(ctx, t, dst)
-	if dec.Action == copyjob.StartCopy {
-		dec = w.startCopy(ctx, in, t, job, dst)
+	if dec.Action != copyjob.StartCopy {
+		return w.carryOut(ctx, in, job, dec)
 	}
-	return w.carryOut(ctx, in, job, dec)
+	unchecked := false
+	if dst.Exists && dst.CopySourceSnapshot.Before(t.Snapshot) {
+		snapshots, err := w.Storage.SourceSnapshots(ctx, t.Source)
+		switch {
+		case errors.Is(err, copyjob.ErrListForbidden):
+			unchecked = true
+		case err != nil:
+			return w.carryOut(ctx, in, job, copyjob.StartDecision{Action: copyjob.RetryLater, Code: copyjob.RetriesExhausted, Reason: "listing source snapshots failed: " + err.Error()})
+		default:
+			if missing, ok := copyjob.NextMissing(dst.CopySourceSnapshot, t.Snapshot, snapshots); ok {
+				return w.catchUp(ctx, in, t, job, dst, missing)
+			}
+		}
+	}
+	dec = w.startCopy(ctx, in, t, job, dst)
+	if err := w.carryOut(ctx, in, job, dec); err != nil || !unchecked || dec.Action != copyjob.AlreadyPending {
+		return err
+	}
+	reason := "the source's snapshots could not be listed, so snapshots taken between " + copyjob.FormatSnapshot(dst.CopySourceSnapshot) + " and " + job.Snapshot + ", if any, were not copied"
+	return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.GapUnchecked, in.now, copyjob.EventData{PreviousSnapshot: copyjob.FormatSnapshot(dst.CopySourceSnapshot), FailureDescription: reason}))
+}
+
+// catchUp copies a snapshot the chain missed, then defers the requested
+// one: it is seen again when the missed copy is done, and copied (or the
+// next missed one is) in ascending order, so no restore point is skipped.
+func (w *Worker) catchUp(ctx context.Context, in *invocation, t copyjob.Trigger, job copyjob.Job, dst copyjob.Destination, missing time.Time) error {
+	gap := t
+	gap.Snapshot = missing
+	gapJob := gap.Job()
+	in.log.Info().Str("missingSnapshot", gapJob.Snapshot).Str("catchUpJobKey", gapJob.Key).Msg("copying a missed snapshot first")
+	dec := w.startCopy(ctx, in, gap, gapJob, dst)
+	switch dec.Action {
+	case copyjob.AlreadyPending, copyjob.Fail, copyjob.Supersede:
+		// The missed snapshot's job gets its own poll or outcome event.
+		if err := w.carryOut(ctx, in, gapJob, dec); err != nil {
+			return err
+		}
+	}
+	if dec.Action == copyjob.AlreadyPending {
+		// Progress: the wait budget starts again.
+		return w.deferTrigger(ctx, in, job, deferWait{progressed: true}, copyjob.RetriesExhausted, "copying missed snapshot "+gapJob.Snapshot+" first")
+	}
+	return w.deferTrigger(ctx, in, job, deferWait{transient: true}, copyjob.RetriesExhausted, "the copy of missed snapshot "+gapJob.Snapshot+" could not start")
 }
 
 func (w *Worker) decideStart(ctx context.Context, t copyjob.Trigger, dst copyjob.Destination) copyjob.StartDecision {
@@ -112,9 +155,9 @@ func (w *Worker) carryOut(ctx context.Context, in *invocation, job copyjob.Job, 
 		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Msg("already copied; publishing Completed again")
 		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot}))
 	case copyjob.WaitForOtherCopy:
-		return w.deferTrigger(ctx, in, job, false, copyjob.RetriesExhausted, dec.Reason)
+		return w.deferTrigger(ctx, in, job, deferWait{}, copyjob.RetriesExhausted, dec.Reason)
 	case copyjob.RetryLater:
-		return w.deferTrigger(ctx, in, job, true, dec.Code, dec.Reason)
+		return w.deferTrigger(ctx, in, job, deferWait{transient: true}, dec.Code, dec.Reason)
 	case copyjob.Supersede:
 		in.log.Warn().Str("reason", dec.Reason).Msg("superseded")
 		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Superseded, in.now, copyjob.EventData{FailureDescription: dec.Reason}))
@@ -140,12 +183,24 @@ func (w *Worker) firstPoll(ctx context.Context, in *invocation, job copyjob.Job,
 	return w.Bus.SchedulePoll(ctx, m, in.now.Add(delay))
 }
 
+// deferWait says why a trigger is deferred.
+type deferWait struct {
+	// transient: a refusal worth retrying (counts against the retry
+	// budget); otherwise the trigger waits behind another copy.
+	transient bool
+	// progressed: the chain moved on, so the wait budget starts again.
+	progressed bool
+}
+
 // deferTrigger schedules the trigger again with back-off, or publishes
 // Failed when its budget is spent.
-func (w *Worker) deferTrigger(ctx context.Context, in *invocation, job copyjob.Job, transient bool, code copyjob.FailureCode, reason string) error {
+func (w *Worker) deferTrigger(ctx context.Context, in *invocation, job copyjob.Job, why deferWait, code copyjob.FailureCode, reason string) error {
 	state := bus.ReadDeferState(in.ApplicationProperties)
+	if why.progressed {
+		state.FirstAt = time.Time{}
+	}
 	bounds := copyjob.DeferralBounds{MinDelay: w.Policy.MinDelay, MaxDelay: w.Policy.MaxDelay, MaxWait: 2 * w.CopyDeadline}
-	plan := copyjob.PlanDeferral(job.Key, state, transient, in.now, bounds, w.Rand())
+	plan := copyjob.PlanDeferral(job.Key, state, why.transient, in.now, bounds, w.Rand())
 	if plan.GiveUp {
 		in.log.Warn().Str("code", string(code)).Str("reason", reason).Msg("deferral budget spent")
 		return w.publish(ctx, in, copyjob.FailedEvent(job, code, reason, in.now, copyjob.EventData{}))
