@@ -30,4 +30,3 @@ type Bus interface {
 	DeferTrigger(ctx context.Context, d bus.Deferred, at time.Time) error
 	Publish(ctx context.Context, ev copyjob.Event) error
 }
-
