@@ -178,7 +178,7 @@ func (w *Worker) firstPoll(ctx context.Context, in *invocation, job copyjob.Job,
 		Deadline:      in.now.Add(w.CopyDeadline),
 		CorrelationID: in.MessageID,
 	}
-	delay, state := w.Policy.Next(copyjob.PolicyState{}, copyjob.Observation{Now: in.now, StartedAt: in.now, Rand: w.Rand()})
+	delay, state := w.Policy.First(w.Rand())
 	m.Policy = state
 	return w.Bus.SchedulePoll(ctx, m, in.now.Add(delay))
 }
