@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+
+	"github.com/snapcopy/snapcopy/handler/internal/bus"
+	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/logging"
+	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+)
+
+// stack is the real handler wired by newApp, behind the host simulator,
+// against the storage emulator, on a fake clock.
+type stack struct {
+	t       *testing.T
+	clock   *clock.Fake
+	emu     *storageemu.Emulator
+	blobURL string // emulator account URL
+	broker  *funchost.Broker
+	host    *funchost.Host
+	logs    *bytes.Buffer
+	key     *blob.SharedKeyCredential
+}
+
+const eventsSubscription = "copy-events/Subscriptions/all"
+
+func newStack(t *testing.T, settings map[string]string) *stack {
+	t.Helper()
+	s := &stack{t: t, clock: clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}}
+	s.emu = storageemu.New(storageemu.Options{Clock: s.clock, CopyRate: 1 << 20})
+	storage := httptest.NewServer(s.emu)
+	t.Cleanup(storage.Close)
+	s.blobURL = storage.URL + "/" + storageemu.DevAccountName
+	var err error
+	s.broker, err = funchost.NewBroker(funchost.BrokerOptions{
+		Clock:  s.clock,
+		Queues: []string{"snapshot-created", "copy-poll"},
+		Topics: map[string][]string{"copy-events": {"all"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+		config.SettingStorageConnectionString: storageemu.ConnectionString(storage.URL, storageemu.DevAccount),
+		config.SettingDestinationContainerURL: s.blobURL + "/backups",
+		config.SettingLogLevel:                "debug",
+	}
+	for k, v := range settings {
+		env[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := newApp(context.Background(), cfg, logging.New(s.logs, s.logs, cfg.LogLevel), s.clock,
+		func(entity string) (bus.Sender, error) { return s.broker.Sender(entity), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.close)
+	handler := httptest.NewServer(app.handler)
+	t.Cleanup(handler.Close)
+	s.host, err = funchost.NewHost(funchost.HostOptions{
+		Broker:    s.broker,
+		BaseURL:   handler.URL,
+		Functions: map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.key, _ = blob.NewSharedKeyCredential(storageemu.DevAccountName, storageemu.DevAccountKey)
+	for _, c := range []string{"disks", "backups"} {
+		if _, err := s.container(c).Create(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func (s *stack) container(name string) *container.Client {
+	c, err := container.NewClientWithSharedKeyCredential(s.blobURL+"/"+name, s.key, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+func (s *stack) pageBlob(containerName, name string) *pageblob.Client {
+	return s.container(containerName).NewPageBlobClient(name)
+}
+
+// disk creates a 1 MiB source page blob.
+func (s *stack) disk(name string) *pageblob.Client {
+	pb := s.pageBlob("disks", name)
+	if _, err := pb.Create(context.Background(), 1<<20, nil); err != nil {
+		s.t.Fatal(err)
+	}
+	return pb
+}
+
+func (s *stack) writeAndSnapshot(pb *pageblob.Client, offset int64, fill byte) string {
+	s.t.Helper()
+	page := bytes.Repeat([]byte{fill}, 4096)
+	if _, err := pb.UploadPages(context.Background(), streaming.NopCloser(bytes.NewReader(page)), blob.HTTPRange{Offset: offset, Count: 4096}, nil); err != nil {
+		s.t.Fatal(err)
+	}
+	resp, err := pb.CreateSnapshot(context.Background(), nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return *resp.Snapshot
+}
+
+// send is the producer: a SnapshotCreated CloudEvent on the trigger queue.
+func (s *stack) send(id, data string) {
+	s.t.Helper()
+	body := `{"specversion":"1.0","type":"Contoso.SnapshotCreated","source":"/test","id":"` + id + `","data":` + data + `}`
+	err := s.broker.Sender("snapshot-created").SendMessage(context.Background(), &azservicebus.Message{MessageID: to.Ptr(id), Body: []byte(body), ContentType: to.Ptr("application/cloudevents+json")}, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *stack) sendSnapshot(id string, pb *pageblob.Client, snapshot string) {
+	s.send(id, fmt.Sprintf(`{"sourceBlobUrl":%q,"snapshot":%q}`, pb.URL(), snapshot))
+}
+
+func (s *stack) run() {
+	s.t.Helper()
+	if err := s.host.RunUntilIdle(context.Background(), s.clock, funchost.Limits{}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+type event struct {
+	ID   string         `json:"id"`
+	Type string         `json:"type"`
+	Data map[string]any `json:"data"`
+}
+
+func (s *stack) events() []event {
+	var out []event
+	for _, m := range s.broker.Peek(eventsSubscription) {
+		var e event
+		if err := json.Unmarshal(m.Body, &e); err != nil {
+			s.t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (s *stack) download(pb *pageblob.Client, snapshot string) []byte {
+	s.t.Helper()
+	c, err := pb.WithSnapshot(snapshot)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp, err := c.DownloadStream(context.Background(), nil)
+	if err != nil {
+		s.t.Fatalf("download %s: %v", snapshot, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+func (s *stack) checkNoSecretsOrDeadLetters() {
+	s.t.Helper()
+	if strings.Contains(s.logs.String(), "sig=") && !strings.Contains(s.logs.String(), "sig=REDACTED") {
+		s.t.Errorf("a SAS signature was logged")
+	}
+	for _, e := range []string{"snapshot-created", "copy-poll"} {
+		if dl := s.broker.Stats(e).DeadLettered; len(dl) > 0 {
+			s.t.Errorf("%s dead-lettered %d messages: %s", e, len(dl), dl[0].DeadLetterReason)
+		}
+	}
+}
+
+func TestEndToEndChain(t *testing.T) {
+	s := newStack(t, nil)
+	src := s.disk("vm1.vhd")
+	snaps := []string{s.writeAndSnapshot(src, 0, 1)}
+	s.sendSnapshot("e1", src, snaps[0])
+	s.run()
+	// Two more generations, sent back to back: the second waits behind
+	// the first (a deferral), and both arrive in order.
+	snaps = append(snaps, s.writeAndSnapshot(src, 8192, 2))
+	snaps = append(snaps, s.writeAndSnapshot(src, 65536, 3))
+	s.sendSnapshot("e2", src, snaps[1])
+	s.sendSnapshot("e3", src, snaps[2])
+	s.run()
+
+	events := s.events()
+	if len(events) != 3 {
+		t.Fatalf("%d events, want 3: %+v", len(events), events)
+	}
+	dest := s.pageBlob("backups", "vm1.vhd")
+	for i, e := range events {
+		if e.Type != "Snapcopy.IncrementalCopy.Completed" || e.Data["sourceSnapshot"] != snaps[i] {
+			t.Fatalf("event %d: %s for %v, want Completed for %s", i, e.Type, e.Data["sourceSnapshot"], snaps[i])
+		}
+		dst, _ := e.Data["destinationSnapshot"].(string)
+		if !bytes.Equal(s.download(dest, dst), s.download(src, snaps[i])) {
+			t.Errorf("destination snapshot %s differs from source snapshot %s", dst, snaps[i])
+		}
+	}
+	if !strings.Contains(s.logs.String(), "trigger deferred") || !strings.Contains(s.logs.String(), `"message":"copy pending"`) {
+		t.Errorf("expected the third trigger to be deferred and copies to be polled while pending")
+	}
+	s.checkNoSecretsOrDeadLetters()
+}
+
+func TestEndToEndOutcomes(t *testing.T) {
+	cases := []struct {
+		name     string
+		scenario func(s *stack)
+		wantType string
+		wantCode string
+	}{
+		{"destination conflict", func(s *stack) {
+			src := s.disk("vm.vhd")
+			if _, err := s.pageBlob("backups", "vm.vhd").Create(context.Background(), 1<<20, nil); err != nil {
+				t.Fatal(err)
+			}
+			s.sendSnapshot("e1", src, s.writeAndSnapshot(src, 0, 1))
+		}, "Failed", "DestinationConflict"},
+		{"superseded", func(s *stack) {
+			src := s.disk("vm.vhd")
+			old := s.writeAndSnapshot(src, 0, 1)
+			s.sendSnapshot("e2", src, s.writeAndSnapshot(src, 4096, 2))
+			s.run()
+			s.send("e1", fmt.Sprintf(`{"snapshotUrl":%q}`, src.URL()+"?snapshot="+old))
+		}, "Superseded", ""},
+		{"rejected", func(s *stack) {
+			s.send("bad", `{"sourceBlobUrl":"ftp://nowhere/x","snapshot":"yesterday"}`)
+		}, "Rejected", "InvalidField"},
+		{"chain broken", func(s *stack) {
+			src := s.disk("vm.vhd")
+			s.sendSnapshot("e1", src, s.writeAndSnapshot(src, 0, 1))
+			s.run()
+			if _, err := src.Create(context.Background(), 1<<20, nil); err != nil { // re-created
+				t.Fatal(err)
+			}
+			s.sendSnapshot("e2", src, s.writeAndSnapshot(src, 0, 2))
+		}, "Failed", "ChainBroken"},
+		{"copy failed", func(s *stack) {
+			src := s.disk("vm.vhd")
+			s.emu.InjectCopyFault(storageemu.CopyFault{Description: "500 InternalError: injected"})
+			s.sendSnapshot("e1", src, s.writeAndSnapshot(src, 0, 1))
+		}, "Failed", "CopyFailed"},
+		{"timed out", func(s *stack) {
+			src := s.disk("vm.vhd")
+			s.emu.InjectCopyFault(storageemu.CopyFault{Stall: true})
+			s.sendSnapshot("e1", src, s.writeAndSnapshot(src, 0, 1))
+		}, "Failed", "TimedOut"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStack(t, map[string]string{config.SettingCopyDeadline: "1h"})
+			c.scenario(s)
+			s.run()
+			events := s.events()
+			last := events[len(events)-1]
+			if last.Type != "Snapcopy.IncrementalCopy."+c.wantType || (c.wantCode != "" && last.Data["failureCode"] != c.wantCode) {
+				t.Fatalf("last event %s %v, want %s %s", last.Type, last.Data["failureCode"], c.wantType, c.wantCode)
+			}
+			s.checkNoSecretsOrDeadLetters()
+		})
+	}
+}
