@@ -24,6 +24,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":    {"run the custom handler (what the Functions host starts)", runServe},
 	"emulator": {"run the storage emulator (incremental copy included) on loopback", runEmulator},
+	"local":    {"run the whole chain on the built-in stand-ins and verify every snapshot", runLocal},
 }
 
 // errUsage marks errors already explained to the user.

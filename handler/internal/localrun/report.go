@@ -1,0 +1,85 @@
+package localrun
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// JobResult is one snapshot's journey, as the summary shows it.
+type JobResult struct {
+	Blob                string
+	Generation          int
+	SourceSnapshot      string
+	Outcome             string
+	DestinationSnapshot string
+	BytesCopied         int64
+	BytesWritten        int64
+	Polls               int
+	Duration            time.Duration
+	Verified            bool
+	Detail              string
+}
+
+// Summary is the result of a local run.
+type Summary struct {
+	Jobs    []JobResult
+	Elapsed time.Duration
+	// Invocations, Deferrals and DeadLettered count what the host saw.
+	Invocations, Deferrals, DeadLettered int
+}
+
+// OK reports whether every snapshot was copied and verified.
+func (s Summary) OK() bool {
+	if len(s.Jobs) == 0 {
+		return false
+	}
+	for _, j := range s.Jobs {
+		if !j.Verified {
+			return false
+		}
+	}
+	return s.DeadLettered == 0
+}
+
+// Print writes the summary table.
+func (s Summary) Print(w io.Writer) {
+	jobs := append([]JobResult(nil), s.Jobs...)
+	sort.Slice(jobs, func(i, k int) bool {
+		if jobs[i].Blob != jobs[k].Blob {
+			return jobs[i].Blob < jobs[k].Blob
+		}
+		return jobs[i].Generation < jobs[k].Generation
+	})
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BLOB\tGEN\tSOURCE SNAPSHOT\tWRITTEN\tCOPIED\tPOLLS\tDURATION\tDESTINATION SNAPSHOT\tVERIFIED")
+	for _, j := range jobs {
+		verified := "yes"
+		if !j.Verified {
+			verified = "NO: " + j.Detail
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.Blob, j.Generation, j.SourceSnapshot, mib(j.BytesWritten), mib(j.BytesCopied),
+			j.Polls, j.Duration.Round(10*time.Millisecond), orDash(j.DestinationSnapshot), verified)
+	}
+	_ = tw.Flush()
+	status := "every destination snapshot equals its source snapshot"
+	if !s.OK() {
+		status = "VERIFICATION FAILED"
+	}
+	fmt.Fprintf(w, "\n%d snapshots, %d invocations, %d deferred triggers, %d dead-lettered, %s: %s\n",
+		len(s.Jobs), s.Invocations, s.Deferrals, s.DeadLettered, s.Elapsed.Round(time.Millisecond), status)
+}
+
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
