@@ -1,0 +1,176 @@
+package funchost
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
+)
+
+// recorder is a custom handler that decodes with the project's decoder and
+// answers what the test says.
+type recorder struct {
+	mu       sync.Mutex
+	got      []funcproto.Invocation
+	answer   func(funcproto.Invocation) (int, string)
+	inFlight atomic.Int64
+	maxSeen  atomic.Int64
+	release  chan struct{}
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	n := r.inFlight.Add(1)
+	defer r.inFlight.Add(-1)
+	for {
+		m := r.maxSeen.Load()
+		if n <= m || r.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	if r.release != nil {
+		<-r.release
+	}
+	payload, _ := io.ReadAll(req.Body)
+	inv := funcproto.Decode(req.URL.Path[1:], req.Header.Get("X-Azure-Functions-InvocationId"), payload)
+	r.mu.Lock()
+	r.got = append(r.got, inv)
+	r.mu.Unlock()
+	status, body := http.StatusOK, `{"Outputs":{}}`
+	if r.answer != nil {
+		status, body = r.answer(inv)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+func hostFor(t *testing.T, b *Broker, h http.Handler, layers int) *Host {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	host, err := NewHost(HostOptions{Broker: b, BaseURL: srv.URL, Functions: map[string]string{"Fn": "q"}, StringLayers: layers, FunctionTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host
+}
+
+// TestInvocationPayloadDecodes checks the encoding against the project's
+// decoder for both string layerings the real host has been seen using.
+func TestInvocationPayloadDecodes(t *testing.T) {
+	for _, layers := range []int{1, 2} {
+		b, _ := newTestBroker(t)
+		m := msg("m-1")
+		m.CorrelationID, m.ContentType = strPtr("corr"), strPtr("application/json")
+		m.ApplicationProperties = map[string]any{"k": "v"}
+		_ = b.Sender("q").SendMessage(context.Background(), m, nil)
+		rec := &recorder{}
+		if n := hostFor(t, b, rec, layers).Dispatch(context.Background()); n != 1 {
+			t.Fatalf("dispatched %d", n)
+		}
+		inv := rec.got[0]
+		if inv.DecodeErr != nil || string(inv.Body) != `{"n":1}` || inv.MessageID != "m-1" || inv.DeliveryCount != 1 ||
+			inv.CorrelationID != "corr" || inv.ContentType != "application/json" || inv.Subject != "s" || inv.ApplicationProperties["k"] != "v" || inv.InvocationID == "" {
+			t.Fatalf("layers %d: decoded %+v", layers, inv)
+		}
+	}
+}
+
+func TestSettlementByAnswer(t *testing.T) {
+	cases := map[string]struct {
+		status       int
+		body         string
+		wantComplete bool
+	}{
+		"200 json":     {200, `{}`, true},
+		"200 not json": {200, `oops`, false},
+		"500":          {500, `{}`, false},
+		"404":          {404, `{}`, false},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			b, _ := newTestBroker(t)
+			_ = b.Sender("q").SendMessage(context.Background(), msg("m"), nil)
+			rec := &recorder{answer: func(funcproto.Invocation) (int, string) { return c.status, c.body }}
+			hostFor(t, b, rec, 1).Dispatch(context.Background())
+			st := b.Stats("q")
+			if got := st.Completed == 1; got != c.wantComplete {
+				t.Fatalf("completed = %v, want %v (%+v)", got, c.wantComplete, st)
+			}
+			if !c.wantComplete {
+				if m, ok := b.receive("q"); !ok || m.DeliveryCount != 2 {
+					t.Fatalf("not redelivered at once: %+v %v", m, ok)
+				}
+			}
+		})
+	}
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	b, _ := newTestBroker(t)
+	for i := 0; i < 10; i++ {
+		_ = b.Sender("q").SendMessage(context.Background(), msg(string(rune('a'+i))), nil)
+	}
+	rec := &recorder{release: make(chan struct{})}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	host, err := NewHost(HostOptions{Broker: b, BaseURL: srv.URL, Functions: map[string]string{"Fn": "q"}, MaxConcurrentCalls: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	go func() { done <- host.Dispatch(context.Background()) }()
+	for i := 0; i < 10; i++ {
+		rec.release <- struct{}{}
+	}
+	if n := <-done; n != 10 {
+		t.Fatalf("dispatched %d", n)
+	}
+	if m := rec.maxSeen.Load(); m > 3 || m < 1 {
+		t.Fatalf("max in flight %d, limit 3", m)
+	}
+}
+
+func TestRunUntilIdleFollowsScheduledChains(t *testing.T) {
+	b, clk := newTestBroker(t)
+	_ = b.Sender("q").SendMessage(context.Background(), msg("0"), nil)
+	// Each invocation schedules the next one a minute later, 5 times.
+	var count atomic.Int64
+	rec := &recorder{answer: func(inv funcproto.Invocation) (int, string) {
+		if n := count.Add(1); n < 5 {
+			m := msg(string(rune('0' + n)))
+			_, _ = b.Sender("q").ScheduleMessages(context.Background(), []*azservicebus.Message{m}, clk.Now().Add(time.Minute), nil)
+		}
+		return 200, `{}`
+	}}
+	if err := hostFor(t, b, rec, 1).RunUntilIdle(context.Background(), clk, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	if count.Load() != 5 || !clk.Now().Equal(t0.Add(4*time.Minute)) {
+		t.Fatalf("%d invocations, clock %v", count.Load(), clk.Now())
+	}
+}
+
+func TestRunUntilIdleReportsEndlessChains(t *testing.T) {
+	b, clk := newTestBroker(t)
+	_ = b.Sender("q").SendMessage(context.Background(), msg("0"), nil)
+	var n atomic.Int64
+	rec := &recorder{answer: func(funcproto.Invocation) (int, string) {
+		m := msg(time.Duration(n.Add(1)).String())
+		_, _ = b.Sender("q").ScheduleMessages(context.Background(), []*azservicebus.Message{m}, clk.Now().Add(time.Hour), nil)
+		return 200, `{}`
+	}}
+	err := hostFor(t, b, rec, 1).RunUntilIdle(context.Background(), clk, Limits{MaxSimulated: 10 * time.Hour})
+	if err == nil {
+		t.Fatal("an endless chain must hit the limit")
+	}
+}
+
+func strPtr(s string) *string { return &s }
