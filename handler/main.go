@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/snapcopy/snapcopy/handler/internal/packager"
 )
 
 // command is one subcommand: it parses its own flags from args.
@@ -25,6 +27,7 @@ var commands = map[string]command{
 	"serve":    {"run the custom handler (what the Functions host starts)", runServe},
 	"emulator": {"run the storage emulator (incremental copy included) on loopback", runEmulator},
 	"local":    {"run the whole chain on the built-in stand-ins and verify every snapshot", runLocal},
+	"package":  {"build the deployable app folder and zip (static linux/amd64 binary)", packager.Run},
 }
 
 // errUsage marks errors already explained to the user.
