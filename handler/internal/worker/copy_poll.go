@@ -62,9 +62,13 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 		return w.nextPoll(ctx, in, m, dst)
 	case copyjob.PollCompleted:
 		data.DestinationSnapshot = dec.DestinationSnapshot
-		data.BytesCopied = dst.Progress.Bytes
-		if !dst.CompletedAt.IsZero() && dst.CopyID == m.CopyID {
-			data.CompletedAt = &dst.CompletedAt
+		// The base blob's copy properties describe our copy only while it
+		// is the latest; a copy found in history has no figures left.
+		if dst.CopyID == m.CopyID {
+			data.BytesCopied = dst.Progress.Bytes
+			if !dst.CompletedAt.IsZero() {
+				data.CompletedAt = &dst.CompletedAt
+			}
 		}
 		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Int("polls", m.Attempt).Msg("copy completed")
 		return w.publish(ctx, in, copyjob.JobEvent(m.Job, copyjob.Completed, in.now, data))

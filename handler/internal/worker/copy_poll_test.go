@@ -102,6 +102,9 @@ func TestPollDecisions(t *testing.T) {
 			if c.wantEvent == copyjob.Completed && (data["destinationSnapshot"] == nil || data["polls"] != float64(3)) {
 				t.Errorf("Completed data %v", data)
 			}
+			if c.wantEvent == copyjob.Completed && (data["bytesCopied"] != nil) != (c.dest.CopyID == "copy-1") {
+				t.Errorf("bytesCopied %v with destination copy id %s", data["bytesCopied"], c.dest.CopyID)
+			}
 			if c.wantCode == "CopyFailed" && data["failureDescription"] != "500 InternalError during copy" {
 				t.Errorf("description %v", data["failureDescription"])
 			}
