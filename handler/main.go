@@ -28,6 +28,8 @@ var commands = map[string]command{
 	"emulator": {"run the storage emulator (incremental copy included) on loopback", runEmulator},
 	"local":    {"run the whole chain on the built-in stand-ins and verify every snapshot", runLocal},
 	"package":  {"build the deployable app folder and zip (static linux/amd64 binary)", packager.Run},
+	"send":     {"send a SnapshotCreated message, as a producer would", runSend},
+	"status":   {"show a destination chain: source, copied snapshots, current copy and ETA", runStatus},
 }
 
 // errUsage marks errors already explained to the user.

@@ -3,7 +3,6 @@ package funchost
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 )
@@ -115,7 +116,7 @@ func (h *Host) Dispatch(ctx context.Context) int {
 
 func (h *Host) invoke(ctx context.Context, fn, entity string, m *Message) {
 	now := h.opts.Broker.opts.Clock.Now()
-	id := newGUID()
+	id := uuid.NewString()
 	rec := Invocation{Function: fn, MessageID: m.ID, DeliveryCount: m.DeliveryCount}
 	started := time.Now()
 	rec.Status, rec.Err = h.post(ctx, fn, m, now, id)
@@ -248,12 +249,4 @@ func (h *Host) Run(ctx context.Context) error {
 		case <-timer.C:
 		}
 	}
-}
-
-func newGUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
