@@ -1,0 +1,213 @@
+package busemu
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/clock"
+)
+
+// Well-known credentials of the official Service Bus emulator; its
+// development connection string works unchanged against busemu.
+const (
+	DevKeyName = "RootManageSharedAccessKey"
+	DevKey     = "SAS_KEY_VALUE"
+)
+
+// Defaults of Service Bus Standard entities (platform notes 3.3, 3.5).
+const (
+	DefaultLockDuration             = time.Minute
+	DefaultMaxDeliveryCount         = 10
+	DefaultDuplicateDetectionWindow = 10 * time.Minute
+	DefaultIdleTimeout              = time.Minute
+	DefaultMaxFrameSize             = 65536
+	DefaultMaxMessageSize           = 256 << 10
+)
+
+// Names of the entities snapcopy uses, created unless Options.NoDefaultEntities.
+const (
+	QueueSnapshotCreated = "snapshot-created"
+	QueueCopyPoll        = "copy-poll"
+	TopicCopyEvents      = "copy-events"
+	SubscriptionAll      = "all"
+)
+
+// Options configures a Broker. The zero value is usable.
+type Options struct {
+	// Clock drives scheduled delivery, locks, TTL and duplicate detection.
+	// Default: clock.Real, with a timer that wakes the broker when something
+	// falls due. With any other clock call Broker.Tick after moving it.
+	Clock clock.Clock
+	// KeyName and Key are the shared access key that SAS tokens (and SASL
+	// PLAIN) must be signed with. Default: DevKeyName / DevKey.
+	KeyName string
+	Key     string
+	// Queues and Topics are created at start, after the defaults.
+	Queues []QueueConfig
+	Topics []TopicConfig
+	// NoDefaultEntities skips creating snapcopy's queues and topic.
+	NoDefaultEntities bool
+	// DuplicateDetectionWindow is used by entities that require duplicate
+	// detection without setting a window. Default: 10 minutes.
+	DuplicateDetectionWindow time.Duration
+	// IdleTimeout is announced in open; a silent connection is closed after
+	// it. Default: 1 minute.
+	IdleTimeout time.Duration
+	// MaxFrameSize is announced in open. Default: 65536.
+	MaxFrameSize uint32
+	// MaxMessageSize is announced on links; larger sends are refused.
+	// Default: 256 KiB (Standard tier).
+	MaxMessageSize uint64
+	// Logf, when set, receives one line per connection event (debugging).
+	Logf func(format string, args ...any)
+}
+
+// QueueConfig names a queue and its properties.
+type QueueConfig struct {
+	Name       string
+	Properties QueueProperties
+}
+
+// TopicConfig names a topic, its properties and subscriptions.
+type TopicConfig struct {
+	Name          string
+	Properties    TopicProperties
+	Subscriptions []SubscriptionConfig
+}
+
+// SubscriptionConfig names a subscription and its properties.
+type SubscriptionConfig struct {
+	Name       string
+	Properties SubscriptionProperties
+}
+
+// QueueProperties mirror the admin API's queue properties busemu honours.
+// Zero durations and counts take the Service Bus defaults.
+type QueueProperties struct {
+	// LockDuration is how long a peek-lock lasts. Default: 1 minute.
+	LockDuration time.Duration
+	// MaxDeliveryCount dead-letters a message after that many failed deliveries. Default: 10.
+	MaxDeliveryCount int32
+	// DefaultMessageTimeToLive is the default and ceiling of message TTL. 0 = never expire.
+	DefaultMessageTimeToLive time.Duration
+	// DeadLetteringOnMessageExpiration moves expired messages to the DLQ instead of dropping them.
+	DeadLetteringOnMessageExpiration bool
+	// RequiresDuplicateDetection drops sends whose MessageId was seen within the window.
+	RequiresDuplicateDetection bool
+	// DuplicateDetectionHistoryTimeWindow. Default: Options.DuplicateDetectionWindow.
+	DuplicateDetectionHistoryTimeWindow time.Duration
+}
+
+// TopicProperties mirror the admin API's topic properties busemu honours.
+type TopicProperties struct {
+	DefaultMessageTimeToLive            time.Duration
+	RequiresDuplicateDetection          bool
+	DuplicateDetectionHistoryTimeWindow time.Duration
+}
+
+// SubscriptionProperties mirror the admin API's subscription properties
+// busemu honours, plus an optional correlation filter as its only rule.
+type SubscriptionProperties struct {
+	LockDuration                     time.Duration
+	MaxDeliveryCount                 int32
+	DefaultMessageTimeToLive         time.Duration
+	DeadLetteringOnMessageExpiration bool
+	// Filter, when set, admits only matching messages (default: all).
+	Filter *CorrelationFilter
+}
+
+// CorrelationFilter matches messages whose set fields are all equal; empty
+// fields match anything.
+type CorrelationFilter struct {
+	Subject       string
+	CorrelationID string
+	// ApplicationProperties must all be present with equal values.
+	ApplicationProperties map[string]any
+}
+
+// DefaultTopology is what New creates unless NoDefaultEntities: snapcopy's
+// two queues and its event topic with one catch-all subscription, all with
+// duplicate detection on.
+func DefaultTopology() ([]QueueConfig, []TopicConfig) {
+	dedup := QueueProperties{RequiresDuplicateDetection: true}
+	return []QueueConfig{
+			{Name: QueueSnapshotCreated, Properties: dedup},
+			{Name: QueueCopyPoll, Properties: dedup},
+		}, []TopicConfig{{
+			Name:          TopicCopyEvents,
+			Properties:    TopicProperties{RequiresDuplicateDetection: true},
+			Subscriptions: []SubscriptionConfig{{Name: SubscriptionAll}},
+		}}
+}
+
+func (o *Options) setDefaults() {
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.KeyName == "" && o.Key == "" {
+		o.KeyName, o.Key = DevKeyName, DevKey
+	}
+	if o.DuplicateDetectionWindow == 0 {
+		o.DuplicateDetectionWindow = DefaultDuplicateDetectionWindow
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.MaxFrameSize == 0 {
+		o.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if o.MaxMessageSize == 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
+}
+
+// Validate reports what is wrong with o, after defaults are applied.
+func (o Options) Validate() error {
+	o.setDefaults()
+	switch {
+	case o.KeyName == "" || o.Key == "":
+		return fmt.Errorf("%w: KeyName and Key must both be set or both be empty", ErrInvalidOptions)
+	case o.DuplicateDetectionWindow < 0:
+		return fmt.Errorf("%w: DuplicateDetectionWindow %v is negative", ErrInvalidOptions, o.DuplicateDetectionWindow)
+	case o.IdleTimeout < 0:
+		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidOptions, o.IdleTimeout)
+	case o.MaxFrameSize < minMaxFrameSize:
+		return fmt.Errorf("%w: MaxFrameSize %d is below the AMQP minimum %d", ErrInvalidOptions, o.MaxFrameSize, minMaxFrameSize)
+	}
+	for _, q := range o.Queues {
+		if err := q.Properties.validate(q.Name); err != nil {
+			return err
+		}
+	}
+	for _, t := range o.Topics {
+		if err := validateName(t.Name); err != nil {
+			return err
+		}
+		for _, s := range t.Subscriptions {
+			if err := s.Properties.validate(s.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p QueueProperties) validate(name string) error {
+	if err := validateName(name); err != nil {
+		return err
+	}
+	if p.LockDuration < 0 || p.MaxDeliveryCount < 0 || p.DefaultMessageTimeToLive < 0 || p.DuplicateDetectionHistoryTimeWindow < 0 {
+		return fmt.Errorf("%w: queue %q: negative duration or count", ErrInvalidOptions, name)
+	}
+	return nil
+}
+
+func (p SubscriptionProperties) validate(name string) error {
+	if err := validateName(name); err != nil {
+		return err
+	}
+	if p.LockDuration < 0 || p.MaxDeliveryCount < 0 || p.DefaultMessageTimeToLive < 0 {
+		return fmt.Errorf("%w: subscription %q: negative duration or count", ErrInvalidOptions, name)
+	}
+	return nil
+}
