@@ -117,4 +117,3 @@ func trimNulls(l []any) []any {
 func describedList(code uint64, fields ...any) Described {
 	return Described{Descriptor: code, Value: trimNulls(fields)}
 }
-

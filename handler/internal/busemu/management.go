@@ -200,4 +200,3 @@ func arrayItems(v any) []any {
 	}
 	return nil
 }
-
