@@ -28,8 +28,22 @@ func (c *conn) putToken(op string, req *message) rpcResult {
 	if !covers(granted, audience) {
 		return rpcError(statusUnauthorized, CondUnauthorized, "token resource "+tok.resource+" does not cover "+audience)
 	}
+	if entity := strings.TrimSuffix(audience, suffixManagement); entity != "" && !c.b.exists(entity) {
+		// As Service Bus does: put-token for a missing entity answers 404,
+		// which azservicebus reports as CodeNotFound.
+		return rpcError(statusNotFound, CondNotFound, "The messaging entity '"+entity+"' could not be found.")
+	}
 	c.claims = append(c.claims, claim{path: granted, expiry: tok.expiry})
 	return rpcResult{status: statusAccepted, description: "Accepted"}
+}
+
+// exists reports whether path names a queue, topic, subscription or DLQ.
+func (b *Broker) exists(path string) bool {
+	if _, err := b.resolveNode(path); err == nil {
+		return true
+	}
+	_, err := b.resolveStore(path)
+	return err == nil
 }
 
 // authorized reports whether a live claim covers the entity path.
