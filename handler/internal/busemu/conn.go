@@ -56,6 +56,11 @@ func (c *conn) readLoop() error {
 			_ = c.nc.SetReadDeadline(time.Now().Add(idle))
 		}
 		f, err := readFrame(c.nc, c.b.opts.MaxFrameSize)
+		if netErr := (net.Error)(nil); errors.As(err, &netErr) && netErr.Timeout() {
+			c.b.mu.Lock()
+			c.fail(&amqpError{Condition: "amqp:resource-limit-exceeded", Description: "idle timeout expired"})
+			c.b.mu.Unlock()
+		}
 		if err != nil {
 			return err
 		}

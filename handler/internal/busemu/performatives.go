@@ -22,10 +22,13 @@ const (
 	descTarget      uint64 = 0x29
 )
 
+// role is a link endpoint's role as the wire encodes it (false = sender).
+type role bool
+
 // Link roles and settle modes.
 const (
-	roleSender   = false
-	roleReceiver = true
+	roleSender   role = false
+	roleReceiver role = true
 
 	sndSettleUnsettled uint8 = 0
 	sndSettleSettled   uint8 = 1
@@ -133,7 +136,7 @@ func (b performBegin) value() Described {
 type performAttach struct {
 	Name                 string
 	Handle               uint32
-	Role                 bool
+	Role                 role
 	SndSettleMode        *uint8
 	RcvSettleMode        *uint8
 	Source               any // raw described source, echoed back as received
@@ -144,7 +147,7 @@ type performAttach struct {
 }
 
 func parseAttach(l []any) performAttach {
-	a := performAttach{Name: asString(field(l, 0)), Role: asBool(field(l, 2)), Source: field(l, 5), Target: field(l, 6)}
+	a := performAttach{Name: asString(field(l, 0)), Role: role(asBool(field(l, 2))), Source: field(l, 5), Target: field(l, 6)}
 	a.Handle, _ = asUint32(field(l, 1))
 	if v, ok := asUint32(field(l, 3)); ok {
 		m := uint8(v)
@@ -176,7 +179,7 @@ func (a performAttach) value() Described {
 	if len(a.Properties) > 0 {
 		props = a.Properties
 	}
-	return describedList(descAttach, a.Name, a.Handle, a.Role, snd, rcv, a.Source, a.Target,
+	return describedList(descAttach, a.Name, a.Handle, bool(a.Role), snd, rcv, a.Source, a.Target,
 		nil, nil, idc, mms, nil, nil, props)
 }
 
@@ -255,7 +258,7 @@ func (t performTransfer) value() Described {
 }
 
 type performDisposition struct {
-	Role    bool
+	Role    role
 	First   uint32
 	Last    *uint32
 	Settled bool
@@ -263,14 +266,14 @@ type performDisposition struct {
 }
 
 func parseDisposition(l []any) performDisposition {
-	d := performDisposition{Role: asBool(field(l, 0)), Settled: asBool(field(l, 3)), State: field(l, 4)}
+	d := performDisposition{Role: role(asBool(field(l, 0))), Settled: asBool(field(l, 3)), State: field(l, 4)}
 	d.First, _ = asUint32(field(l, 1))
 	d.Last = optU32(field(l, 2))
 	return d
 }
 
 func (d performDisposition) value() Described {
-	return describedList(descDisposition, d.Role, d.First, u32OrNil(d.Last), d.Settled, d.State)
+	return describedList(descDisposition, bool(d.Role), d.First, u32OrNil(d.Last), d.Settled, d.State)
 }
 
 type performDetach struct {

@@ -141,8 +141,8 @@ func (s *session) sendTransfer(handle uint32, tag, payload []byte, settled bool)
 
 // sendDisposition settles a delivery the client sent (role receiver) or
 // one busemu sent (role sender).
-func (s *session) sendDisposition(role bool, id uint32, state any) {
-	s.send(performDisposition{Role: role, First: id, Settled: true, State: state}.value(), nil)
+func (s *session) sendDisposition(r role, id uint32, state any) {
+	s.send(performDisposition{Role: r, First: id, Settled: true, State: state}.value(), nil)
 }
 
 func (s *session) onDetach(d performDetach) {
