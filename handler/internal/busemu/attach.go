@@ -9,7 +9,6 @@ const (
 	CondLockLost           = "com.microsoft:message-lock-lost"
 	CondNotFound           = "amqp:not-found"
 	CondUnauthorized       = "amqp:unauthorized-access"
-	CondNotAllowed         = "amqp:not-allowed"
 	CondNotImplemented     = "amqp:not-implemented"
 	CondDecodeError        = "amqp:decode-error"
 	CondMessageSizeExceeds = "amqp:link:message-size-exceeded"

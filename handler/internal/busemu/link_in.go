@@ -20,7 +20,6 @@ type inLink struct {
 	node          *node  // inEntity
 	credit        uint32
 	deliveryCount uint32
-	detached      bool
 	partial       *incoming // a multi-frame delivery being assembled
 }
 

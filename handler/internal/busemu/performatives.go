@@ -13,13 +13,10 @@ const (
 	descEnd         uint64 = 0x17
 	descClose       uint64 = 0x18
 	descError       uint64 = 0x1d
-	descReceived    uint64 = 0x23
 	descAccepted    uint64 = 0x24
 	descRejected    uint64 = 0x25
 	descReleased    uint64 = 0x26
 	descModified    uint64 = 0x27
-	descSource      uint64 = 0x28
-	descTarget      uint64 = 0x29
 )
 
 // role is a link endpoint's role as the wire encodes it (false = sender).
@@ -30,11 +27,9 @@ const (
 	roleSender   role = false
 	roleReceiver role = true
 
-	sndSettleUnsettled uint8 = 0
-	sndSettleSettled   uint8 = 1
-	sndSettleMixed     uint8 = 2
-	rcvSettleFirst     uint8 = 0
-	rcvSettleSecond    uint8 = 1
+	sndSettleSettled uint8 = 1
+	sndSettleMixed   uint8 = 2
+	rcvSettleFirst   uint8 = 0
 )
 
 // amqpError is the AMQP error type (condition, description, info).

@@ -146,19 +146,16 @@ func (s *session) sendDisposition(r role, id uint32, state any) {
 }
 
 func (s *session) onDetach(d performDetach) {
-	if l, ok := s.inLinks[d.Handle]; ok {
-		delete(s.inLinks, d.Handle)
-		if !l.detached {
-			s.send(performDetach{Handle: d.Handle, Closed: true}.value(), nil)
-		}
-		return
+	_, in := s.inLinks[d.Handle]
+	out, isOut := s.outLinks[d.Handle]
+	if !in && !isOut {
+		return // the answer to busemu refusing an attach
 	}
-	if l, ok := s.outLinks[d.Handle]; ok {
-		delete(s.outLinks, d.Handle)
-		if !l.detached {
-			s.send(performDetach{Handle: d.Handle, Closed: true}.value(), nil)
-		}
-		l.close()
+	delete(s.inLinks, d.Handle)
+	delete(s.outLinks, d.Handle)
+	s.send(performDetach{Handle: d.Handle, Closed: true}.value(), nil)
+	if isOut {
+		out.close()
 	}
 }
 
