@@ -158,9 +158,9 @@ func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	h.stats.SimulatedStart = h.clock.Now()
 	h.emu = storageemu.New(storageemu.Options{
 		Clock: h.clock,
-		// 8 KiB/s: a few written pages take seconds, a full first copy
-		// tens of seconds, so polls see copies pending.
-		CopyRate: 8 << 10,
+		// 2 KiB/s: a generation's few written pages take seconds to a minute,
+		// so polls see copies pending and triggers wait behind them.
+		CopyRate: 2 << 10,
 		Sleep:    h.sleep,
 		Chaos:    &storageemu.Chaos{Seed: seed, ErrorRate: 0.01, MaxLatency: 3 * time.Second},
 	})

@@ -93,6 +93,9 @@ func TestReliability(t *testing.T) {
 		}
 		sends := h.triggers(w, snaps, windows[wave])
 		sends = append(sends, h.badInputs(w, 8+w.rng.IntN(5), windows[wave])...)
+		if wave == len(waves)-1 {
+			sends = append(sends, h.hugeTwins(w)...)
+		}
 		w.rng.Shuffle(len(sends), func(i, j int) { sends[i], sends[j] = sends[j], sends[i] })
 		h.clearBusFaults()
 		// Scripted faults on every storage operation the handler performs,
@@ -120,6 +123,12 @@ func TestReliability(t *testing.T) {
 	for _, f := range r.failures {
 		t.Errorf("seed %d: %s", seed, f)
 	}
+	t.Run("HugeMessagesEachRejected", func(t *testing.T) {
+		if r.hugeTwinsMerged {
+			t.Skipf("BUG (seed %d): two different messages over the invocation size limit (huge-twin-a, huge-twin-b) got one Rejected event: "+
+				"their MessageIds are unreadable and the event id hashes the truncated payload, which they share, so duplicate detection drops the second", seed)
+		}
+	})
 	t.Run("EscapedSigKeyScrubbed", func(t *testing.T) {
 		if len(r.escapedLeaks) > 0 {
 			t.Skipf("BUG (seed %d): a SAS whose key is JSON-escaped (\\u0073ig=) passes the scrubber: %d leak(s), e.g. %s",
@@ -130,22 +139,23 @@ func TestReliability(t *testing.T) {
 
 // relReport is what the checks found.
 type relReport struct {
-	jobs, destinations        int
-	destSnapshots, verified   int
-	copiedOnceInOrder         int
-	eventsByType              map[string]int
-	terminalEvents            int
-	rejected                  int
-	deadLettered              int
-	panics                    int
-	leaks, escapedLeaks       []string
-	deferredTriggersWithSAS   int
-	handlerSends              map[string]int
-	handlerSendsFailed        int
-	duplicateEventDeliveries  int
-	queuesLeft                int
-	failures                  []string
-	wall                      time.Duration
+	jobs, destinations       int
+	destSnapshots, verified  int
+	copiedOnceInOrder        int
+	eventsByType             map[string]int
+	terminalEvents           int
+	rejected                 int
+	deadLettered             int
+	panics                   int
+	leaks, escapedLeaks      []string
+	hugeTwinsMerged          bool
+	deferredTriggersWithSAS  int
+	handlerSends             map[string]int
+	handlerSendsFailed       int
+	duplicateEventDeliveries int
+	queuesLeft               int
+	failures                 []string
+	wall                     time.Duration
 }
 
 func (r *relReport) failf(format string, args ...any) {
@@ -305,9 +315,17 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 			huge++
 		}
 	}
-	if evs := rejectedByMsg[""]; len(evs) != huge {
-		r.failf("%d Rejected events without a MessageId, want %d (one per body over the invocation limit)", len(evs), huge)
-	} else {
+	// Plus the two huge twins: one Rejected each. Their only difference
+	// lies beyond what the handler reads, and the Rejected event id of an
+	// unreadable message is a hash of what was read.
+	switch evs := rejectedByMsg[""]; len(evs) {
+	case huge + 2:
+	case huge + 1:
+		r.hugeTwinsMerged = true
+	default:
+		r.failf("%d Rejected events without a MessageId, want %d (one per body over the invocation limit, incl. 2 twins)", len(evs), huge+2)
+	}
+	if evs := rejectedByMsg[""]; true {
 		for _, e := range evs {
 			if e.Data.FailureCode != string(copyjob.InputTooLarge) {
 				r.failf("Rejected %s of a huge body: code %s, want %s", e.ID, e.Data.FailureCode, copyjob.InputTooLarge)
@@ -642,5 +660,3 @@ func (h *relHarness) summary(w *relWorkload, r *relReport) string {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
-
-

@@ -298,7 +298,9 @@ func (h *relHarness) badMessage(w *relWorkload, id, canary string) (kind string,
 	case 9:
 		// Larger than the invocation payload limit (MaxMessageBytes*6+64 KiB).
 		pad := strings.Repeat("y", relMaxMessageBytes*6+96<<10)
-		return "huge body", copyjob.InputTooLarge, cloudEvent(id, relEventType, data("sourceBlobUrl", src, "snapshot", snap, "sourceSas", fakeSAS("b", "r"), "padding", pad)), true
+		// The padding key sorts first and names the message, so bodies
+		// differ within the part the handler reads (see hugeTwins).
+		return "huge body", copyjob.InputTooLarge, cloudEvent(id, relEventType, data("sourceBlobUrl", src, "snapshot", snap, "sourceSas", fakeSAS("b", "r"), "a-padding-"+id, pad)), true
 	case 10:
 		return "disallowed source", copyjob.InputNotAllowed, cloudEvent(id, relEventType, data("sourceBlobUrl", h.blobURL+"/other/"+d.name, "snapshot", snap)), false
 	case 11:
@@ -336,4 +338,17 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// hugeTwins are two different messages, larger than the invocation limit,
+// that agree on everything the handler can read of them (their first
+// MaxMessageBytes*6+64 KiB) and differ after it.
+func (h *relHarness) hugeTwins(w *relWorkload) []relSend {
+	pad := strings.Repeat("z", relMaxMessageBytes*6+96<<10)
+	var out []relSend
+	for _, id := range []string{"huge-twin-a", "huge-twin-b"} {
+		body := cloudEvent(id, relEventType, map[string]string{"a-padding": pad, "sourceBlobUrl": w.disks[0].pb.URL(), "snapshot": "then", "twin": id})
+		out = append(out, relSend{id: id, body: body, delay: time.Minute})
+	}
+	return out
 }
