@@ -149,6 +149,8 @@ type relReport struct {
 	panics                   int
 	leaks, escapedLeaks      []string
 	hugeTwinsMerged          bool
+	republishes              int
+	maxRepublishGap          time.Duration
 	deferredTriggersWithSAS  int
 	handlerSends             map[string]int
 	handlerSendsFailed       int
@@ -269,6 +271,10 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 		if s.Entity == relEventsTopic && s.OK {
 			sentAt[s.ID] = append(sentAt[s.ID], s.At)
 		}
+	}
+	for _, at := range sentAt {
+		r.republishes += len(at) - 1
+		r.maxRepublishGap = max(r.maxRepublishGap, at[len(at)-1].Sub(at[0]))
 	}
 	keys := slices.Sorted(mapsKeys(jobs))
 	for _, k := range keys {
@@ -615,6 +621,12 @@ func (h *relHarness) table(w *relWorkload, r *relReport) string {
 	}
 	row("handler storage requests", strings.Join(ops, ", "))
 	row("handler sends", sortedMap(r.handlerSends))
+	logs := h.logs.String()
+	row("handler paths", fmt.Sprintf("%d copies started, %d missed snapshots caught up first, %d triggers deferred, %d polls saw a copy pending, %d start refusals",
+		strings.Count(logs, `"message":"incremental copy started"`), strings.Count(logs, `"message":"copying a missed snapshot first"`),
+		strings.Count(logs, `"message":"trigger deferred"`), strings.Count(logs, `"message":"copy pending"`), strings.Count(logs, `"message":"incremental copy refused"`)))
+	row("terminal re-publishes", fmt.Sprintf("%d sends of an already published event id, latest %s after the first (duplicate window %s)",
+		r.republishes, r.maxRepublishGap.Round(time.Second), time.Hour))
 	row("events (after dedup)", sortedMap(r.eventsByType))
 	row("terminal events / jobs", fmt.Sprintf("%d / %d", r.terminalEvents, r.jobs))
 	row("destination snapshots", fmt.Sprintf("%d listed, %d copied exactly once in ascending order, %d byte-identical to their source", r.destSnapshots, r.copiedOnceInOrder, r.verified))
