@@ -26,6 +26,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":    {"run the custom handler (what the Functions host starts)", runServe},
 	"emulator": {"run the storage emulator (incremental copy included) on loopback", runEmulator},
+	"busemu":   {"run the Service Bus stand-in (AMQP 1.0, snapcopy's entities) on loopback", runBusemu},
 	"local":    {"run the whole chain on the built-in stand-ins and verify every snapshot", runLocal},
 	"package":  {"build the deployable app folder and zip (static linux/amd64 binary)", packager.Run},
 	"send":     {"send a SnapshotCreated message, as a producer would", runSend},
