@@ -2,178 +2,396 @@ package consistency
 
 import (
 	"encoding/json"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"os"
-	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/packager"
+	"github.com/snapcopy/snapcopy/handler/internal/worker"
 )
 
-const root = "../../.."
-
-func read(t *testing.T, rel string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+// triggerSetting is the app setting naming each function's queue.
+var triggerSetting = map[string]string{
+	"SnapshotCreated": config.SettingTriggerQueue,
+	"CopyPoll":        config.SettingPollQueue,
 }
 
-// settingNames parses config/settings.go for every Setting* constant, so a
-// new setting cannot be forgotten by this test.
-func settingNames(t *testing.T) map[string]string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "handler/internal/config/settings.go"), nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := map[string]string{}
-	for _, decl := range f.Decls {
-		gen, ok := decl.(*ast.GenDecl)
-		if !ok || gen.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range gen.Specs {
-			vs := spec.(*ast.ValueSpec)
-			for i, n := range vs.Names {
-				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(n.Name, "Setting") {
-					v, _ := strconv.Unquote(lit.Value)
-					names[v] = n.Name
-				}
-			}
-		}
-	}
-	if len(names) < 10 {
-		t.Fatalf("found only %d settings in settings.go", len(names))
-	}
-	return names
+// notInAzure are settings the infra must not set, and why.
+var notInAzure = map[string]string{
+	config.SettingPort:                    "the Functions host sets it",
+	config.SettingServiceBusConnection:    "a connection string means SAS keys; Azure uses the identity form",
+	config.SettingStorageConnectionString: "Shared Key is for the local emulators; Azure uses managed identity",
 }
+
+// hostOwned matches app settings read by the Functions host, not our code.
+var hostOwned = regexp.MustCompile(`^(AzureWebJobsStorage__(accountName|credential|clientId)|APPLICATIONINSIGHTS_(CONNECTION|AUTHENTICATION)_STRING|` +
+	regexp.QuoteMeta(config.SettingServiceBusConnection) + `__(credential|clientId))$`)
+
+// flexForbidden are settings Flex Consumption rejects (functionAppConfig
+// carries them).
+var flexForbidden = []string{"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VERSION", "WEBSITE_RUN_FROM_PACKAGE", "AzureWebJobsStorage"}
+
+type functionJSON struct {
+	Bindings []struct {
+		Name       string `json:"name"`
+		Type       string `json:"type"`
+		Direction  string `json:"direction"`
+		QueueName  string `json:"queueName"`
+		Connection string `json:"connection"`
+	} `json:"bindings"`
+}
+
+var percentSetting = regexp.MustCompile(`^%([A-Za-z0-9_]+)%$`)
 
 func TestFunctionBindingsUseDeclaredSettings(t *testing.T) {
-	settings := settingNames(t)
-	percent := regexp.MustCompile(`^%([A-Za-z0-9_]+)%$`)
-	want := map[string]string{"SnapshotCreated": config.SettingTriggerQueue, "CopyPoll": config.SettingPollQueue}
-	for fn, setting := range want {
-		var doc struct {
-			Bindings []map[string]any `json:"bindings"`
-		}
-		if err := json.Unmarshal(read(t, "function/"+fn+"/function.json"), &doc); err != nil {
-			t.Fatal(err)
-		}
-		if len(doc.Bindings) != 1 {
-			t.Fatalf("%s: %d bindings", fn, len(doc.Bindings))
-		}
-		b := doc.Bindings[0]
-		if b["type"] != "serviceBusTrigger" || b["name"] != "message" || b["direction"] != "in" {
-			t.Errorf("%s: binding %v", fn, b)
-		}
-		m := percent.FindStringSubmatch(b["queueName"].(string))
-		if m == nil || m[1] != setting {
-			t.Errorf("%s: queueName %v, want %%%s%%", fn, b["queueName"], setting)
-		}
-		if _, ok := settings[b["connection"].(string)]; !ok || b["connection"] != config.SettingServiceBusConnection {
-			t.Errorf("%s: connection %v is not %s", fn, b["connection"], config.SettingServiceBusConnection)
+	settings := declaredSettings(t)
+	p := &problems{t: t}
+	served := (&worker.Worker{}).Functions()
+	for fn := range served {
+		if _, ok := triggerSetting[fn]; !ok {
+			p.addf("handler serves %s but this test does not know its queue setting: add it to triggerSetting", fn)
 		}
 	}
+	for fn, setting := range triggerSetting {
+		rel := "function/" + fn + "/function.json"
+		if _, ok := served[fn]; !ok {
+			p.addf("%s: the handler (worker.Functions) serves no function %q", rel, fn)
+		}
+		var doc functionJSON
+		if err := json.Unmarshal(read(t, rel), &doc); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if len(doc.Bindings) != 1 {
+			p.addf("%s: %d bindings, want one serviceBusTrigger", rel, len(doc.Bindings))
+			continue
+		}
+		b := doc.Bindings[0]
+		if b.Type != "serviceBusTrigger" || b.Direction != "in" {
+			p.addf("%s: binding type %q direction %q, want serviceBusTrigger in", rel, b.Type, b.Direction)
+		}
+		m := percentSetting.FindStringSubmatch(b.QueueName)
+		switch {
+		case m == nil:
+			p.addf("%s: queueName %q is not a %%SETTING%% expression", rel, b.QueueName)
+		case settings[m[1]] == "":
+			p.addf("%s: queueName %%%s%%: %s is not declared in %s", rel, m[1], m[1], settingsFile)
+		case m[1] != setting:
+			p.addf("%s: queueName %%%s%%, want %%%s%%", rel, m[1], setting)
+		}
+		if b.Connection != config.SettingServiceBusConnection {
+			p.addf("%s: connection %q, want %q (config.SettingServiceBusConnection)", rel, b.Connection, config.SettingServiceBusConnection)
+		}
+	}
+	p.report()
+}
+
+type hostJSON struct {
+	CustomHandler struct {
+		Description struct {
+			DefaultExecutablePath string `json:"defaultExecutablePath"`
+		} `json:"description"`
+	} `json:"customHandler"`
+	FunctionTimeout string `json:"functionTimeout"`
+	Extensions      struct {
+		ServiceBus struct {
+			MaxAutoLockRenewalDuration string `json:"maxAutoLockRenewalDuration"`
+		} `json:"serviceBus"`
+	} `json:"extensions"`
+}
+
+// hostSpan parses host.json's hh:mm:ss spans.
+func hostSpan(t *testing.T, field, s string) time.Duration {
+	t.Helper()
+	d, err := time.Parse("15:04:05", s)
+	if err != nil {
+		t.Fatalf("host.json %s %q: %v", field, s, err)
+	}
+	return d.Sub(d.Truncate(24 * time.Hour))
+}
+
+func readHost(t *testing.T) hostJSON {
+	t.Helper()
+	var h hostJSON
+	if err := json.Unmarshal(read(t, "host.json"), &h); err != nil {
+		t.Fatalf("host.json: %v", err)
+	}
+	return h
 }
 
 func TestHostJSONRunsThePackagedBinary(t *testing.T) {
-	var host struct {
-		CustomHandler struct {
-			Description struct {
-				DefaultExecutablePath string `json:"defaultExecutablePath"`
-			} `json:"description"`
-		} `json:"customHandler"`
-		ExtensionBundle struct {
-			Version string `json:"version"`
-		} `json:"extensionBundle"`
+	h := readHost(t)
+	if got := h.CustomHandler.Description.DefaultExecutablePath; got != packager.BinaryName {
+		t.Errorf("host.json defaultExecutablePath %q, but the packager ships %q", got, packager.BinaryName)
 	}
-	if err := json.Unmarshal(read(t, "host.json"), &host); err != nil {
-		t.Fatal(err)
+	timeout := hostSpan(t, "functionTimeout", h.FunctionTimeout)
+	renewal := hostSpan(t, "maxAutoLockRenewalDuration", h.Extensions.ServiceBus.MaxAutoLockRenewalDuration)
+	if renewal < timeout {
+		t.Errorf("host.json maxAutoLockRenewalDuration %s < functionTimeout %s: a long invocation would lose its message lock", renewal, timeout)
 	}
-	if host.CustomHandler.Description.DefaultExecutablePath != packager.BinaryName {
-		t.Errorf("defaultExecutablePath %q, packager builds %q", host.CustomHandler.Description.DefaultExecutablePath, packager.BinaryName)
-	}
-	if host.ExtensionBundle.Version != "[4.*, 5.0.0)" {
-		t.Errorf("extension bundle %q", host.ExtensionBundle.Version)
-	}
+}
+
+type localSettings struct {
+	Values map[string]string `json:"Values"`
 }
 
 func TestLocalSettingsListEverySetting(t *testing.T) {
-	var doc struct {
-		Values map[string]string `json:"Values"`
+	const rel = "local.settings.json.example"
+	var doc localSettings
+	if err := json.Unmarshal(read(t, rel), &doc); err != nil {
+		t.Fatalf("%s: %v", rel, err)
 	}
-	if err := json.Unmarshal(read(t, "local.settings.json.example"), &doc); err != nil {
-		t.Fatal(err)
-	}
-	settings := settingNames(t)
-	var missing []string
-	for name := range settings {
-		if _, ok := doc.Values[name]; !ok && name != config.SettingPort { // the host sets the port
-			missing = append(missing, name)
+	settings := declaredSettings(t)
+	p := &problems{t: t}
+	for _, name := range sortedKeys(settings) {
+		if _, ok := doc.Values[name]; !ok && name != config.SettingPort {
+			p.addf("%s lacks %s (%s in %s)", rel, name, settings[name], settingsFile)
 		}
 	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Errorf("local.settings.json.example lacks %v", missing)
+	if _, ok := doc.Values[config.SettingPort]; ok {
+		p.addf("%s sets %s, which the Functions host owns", rel, config.SettingPort)
 	}
-	for name := range doc.Values {
-		if strings.HasPrefix(name, "SNAPCOPY_") {
-			if _, ok := settings[name]; !ok {
-				t.Errorf("local.settings.json.example has %s, which the code never reads", name)
-			}
+	for _, name := range sortedKeys(doc.Values) {
+		if strings.HasPrefix(name, "SNAPCOPY_") && settings[name] == "" {
+			p.addf("%s sets %s, which %s does not declare", rel, name, settingsFile)
 		}
+	}
+	if doc.Values["FUNCTIONS_WORKER_RUNTIME"] != "custom" {
+		p.addf("%s: FUNCTIONS_WORKER_RUNTIME %q, want \"custom\"", rel, doc.Values["FUNCTIONS_WORKER_RUNTIME"])
+	}
+	if doc.Values["AzureWebJobsStorage"] == "" {
+		p.addf("%s lacks AzureWebJobsStorage (non-HTTP triggers need host storage)", rel)
 	}
 	d := config.Defaults()
 	for setting, want := range map[string]string{config.SettingTriggerQueue: d.TriggerQueue, config.SettingPollQueue: d.PollQueue, config.SettingEventsTopic: d.EventsTopic} {
-		if doc.Values[setting] != want {
-			t.Errorf("local.settings.json.example %s=%q, config default %q", setting, doc.Values[setting], want)
+		if got := doc.Values[setting]; got != want {
+			p.addf("%s: %s=%q, but config.Defaults() says %q", rel, setting, got, want)
 		}
 	}
+	if _, err := config.Load(func(name string) string { return doc.Values[name] }); err != nil {
+		p.addf("%s does not load: %v", rel, err)
+	}
+	p.report()
 }
 
-// TestInfraMatchesTheCode checks the Bicep app settings and entity names.
-func TestInfraMatchesTheCode(t *testing.T) {
-	var bicep strings.Builder
-	files, _ := filepath.Glob(filepath.Join(root, "infra", "*.bicep"))
-	more, _ := filepath.Glob(filepath.Join(root, "infra", "modules", "*.bicep"))
-	for _, f := range append(files, more...) {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bicep.Write(b)
-	}
-	if bicep.Len() == 0 {
-		t.Skip("no infra/*.bicep yet")
-	}
-	text := bicep.String()
-	settings := settingNames(t)
-	// App settings in Bicep appear as name: 'X' entries.
-	for _, m := range regexp.MustCompile(`name:\s*'((?:SNAPCOPY_|ServiceBusConnection)[A-Za-z0-9_]*)'`).FindAllStringSubmatch(text, -1) {
-		name := m[1]
-		if _, ok := settings[name]; !ok && !strings.HasPrefix(name, config.SettingServiceBusConnection+"__") {
-			t.Errorf("infra sets %s, which the code never reads", name)
+// infraApp is what main.bicep gives the function app.
+type infraApp struct {
+	file     bicepFile
+	settings map[string]string // app setting → Bicep expression
+}
+
+func loadInfraApp(t *testing.T) infraApp {
+	t.Helper()
+	for _, f := range loadBicep(t) {
+		for _, r := range f.resources() {
+			if r.typ != "Microsoft.Web/sites/config" || !strings.Contains(r.body, "name: 'appsettings'") {
+				continue
+			}
+			props, ok := nestedBlock(r.body, "properties")
+			if !ok {
+				t.Fatalf("%s: resource %s has no properties block", f.path, r.symbol)
+			}
+			return infraApp{file: f, settings: topLevelProperties(props)}
 		}
 	}
-	for _, name := range []string{config.SettingServiceBusNamespace, config.SettingDestinationContainerURL, config.SettingClientID} {
-		if !strings.Contains(text, "'"+name+"'") {
-			t.Errorf("infra does not set %s", name)
+	t.Fatal("no Microsoft.Web/sites/config 'appsettings' resource in infra/*.bicep")
+	return infraApp{}
+}
+
+// defaultValue resolves a setting's Bicep expression to the literal the app
+// gets when nobody overrides a parameter: a string var, or a parameter's
+// default (also through string(p) and p ? 'true' : 'false'). ok is false for
+// values computed at deployment.
+func (a infraApp) defaultValue(expr string) (string, bool) {
+	m := regexp.MustCompile(`^(?:string\()?(\w+)\)?(?: \? 'true' : 'false')?$`).FindStringSubmatch(expr)
+	if m == nil {
+		return unquote(expr)
+	}
+	if v, ok := a.file.vars()[m[1]]; ok {
+		return v, true
+	}
+	def, ok := a.file.paramDefaults()[m[1]]
+	if !ok || def == "" {
+		return "", false
+	}
+	if v, ok := unquote(def); ok {
+		return v, true
+	}
+	if regexp.MustCompile(`^(true|false|-?\d+)$`).MatchString(def) {
+		return def, true
+	}
+	return "", false
+}
+
+func TestInfraSetsExactlyTheSettingsTheCodeReads(t *testing.T) {
+	app := loadInfraApp(t)
+	settings := declaredSettings(t)
+	p := &problems{t: t}
+	for _, name := range sortedKeys(settings) {
+		_, set := app.settings[name]
+		why, skip := notInAzure[name]
+		switch {
+		case skip && set:
+			p.addf("%s app settings set %s, but it must not be set in Azure: %s", app.file.path, name, why)
+		case !skip && !set:
+			p.addf("%s app settings lack %s (%s in %s)", app.file.path, name, settings[name], settingsFile)
 		}
 	}
+	for _, name := range sortedKeys(app.settings) {
+		if settings[name] == "" && !hostOwned.MatchString(name) {
+			p.addf("%s app settings set %s, which neither %s declares nor the Functions host reads", app.file.path, name, settingsFile)
+		}
+		if slices.Contains(flexForbidden, name) {
+			p.addf("%s app settings set %s, which Flex Consumption does not allow", app.file.path, name)
+		}
+	}
+	// The binding's identity form must name the same connection as function.json.
+	for _, suffix := range []string{"__credential", "__clientId"} {
+		if _, ok := app.settings[config.SettingServiceBusConnection+suffix]; !ok {
+			p.addf("%s app settings lack %s%s (the trigger binding's managed identity)", app.file.path, config.SettingServiceBusConnection, suffix)
+		}
+	}
+	p.report()
+}
+
+// TestInfraDefaultsLoadLikeConfigDefaults feeds each app setting's Bicep
+// default to config.Load and expects config.Defaults(): the template and
+// the code must agree on what "unchanged" means.
+func TestInfraDefaultsLoadLikeConfigDefaults(t *testing.T) {
+	app := loadInfraApp(t)
+	base := map[string]string{config.SettingServiceBusNamespace: "example.servicebus.windows.net"}
+	load := func(extra map[string]string) (config.Config, error) {
+		return config.Load(func(name string) string {
+			if v, ok := extra[name]; ok {
+				return v
+			}
+			return base[name]
+		})
+	}
+	want, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &problems{t: t}
+	checked := 0
+	for _, name := range sortedKeys(app.settings) {
+		if !strings.HasPrefix(name, "SNAPCOPY_") {
+			continue
+		}
+		value, ok := app.defaultValue(app.settings[name])
+		if !ok {
+			continue // computed at deployment (URLs, names with a hash)
+		}
+		checked++
+		got, err := load(map[string]string{name: value})
+		switch {
+		case err != nil:
+			p.addf("%s: %s default %q does not load: %v", app.file.path, name, value, err)
+		case !reflect.DeepEqual(got, want):
+			p.addf("%s: %s default %q loads differently from config.Defaults() (the Go default)", app.file.path, name, value)
+		}
+	}
+	if checked < 10 {
+		p.addf("%s: only %d SNAPCOPY_ settings have literal defaults; the parser may have missed them", app.file.path, checked)
+	}
+	p.report()
+}
+
+// entity is a Service Bus queue or topic that an app setting names.
+type entity struct {
+	setting, kind, configDefault string
+	// receive: the app's trigger binding reads it; send: the handler writes it.
+	receive, send bool
+}
+
+func TestInfraEntitiesMatchConfigAndBindings(t *testing.T) {
+	app := loadInfraApp(t)
 	d := config.Defaults()
-	for _, entity := range []string{d.TriggerQueue, d.PollQueue, d.EventsTopic} {
-		if !strings.Contains(text, "'"+entity+"'") {
-			t.Errorf("infra does not create %q", entity)
+	entities := []entity{
+		{config.SettingTriggerQueue, "queues", d.TriggerQueue, true, true},
+		{config.SettingPollQueue, "queues", d.PollQueue, true, true},
+		{config.SettingEventsTopic, "topics", d.EventsTopic, false, true},
+	}
+	h := readHost(t)
+	functionTimeout := hostSpan(t, "functionTimeout", h.FunctionTimeout)
+	resources := app.file.resources()
+	p := &problems{t: t}
+	for _, e := range entities {
+		expr, ok := app.settings[e.setting]
+		if !ok {
+			p.addf("%s app settings lack %s", app.file.path, e.setting)
+			continue
+		}
+		name, ok := app.defaultValue(expr)
+		if !ok {
+			p.addf("%s: %s = %s is not a literal entity name", app.file.path, e.setting, expr)
+			continue
+		}
+		if name != e.configDefault {
+			p.addf("%s: %s names %s %q, but config.Defaults() says %q", app.file.path, e.setting, strings.TrimSuffix(e.kind, "s"), name, e.configDefault)
+		}
+		res, found := findEntity(resources, "Microsoft.ServiceBus/namespaces/"+e.kind, expr)
+		if !found {
+			p.addf("%s: no Microsoft.ServiceBus/namespaces/%s resource named %s (%q) for %s", app.file.path, e.kind, expr, name, e.setting)
+			continue
+		}
+		props, _ := nestedBlock(res.body, "properties")
+		fields := topLevelProperties(props)
+		if fields["requiresDuplicateDetection"] != "true" {
+			p.addf("%s: %s %q has no duplicate detection; deterministic message ids rely on it", app.file.path, e.kind, name)
+		}
+		window, err := isoDuration(strings.Trim(fields["duplicateDetectionHistoryTimeWindow"], "'"))
+		if err != nil {
+			p.addf("%s: %s %q duplicateDetectionHistoryTimeWindow: %v", app.file.path, e.kind, name, err)
+		} else if window <= d.PollMaxDelay {
+			p.addf("%s: %s %q duplicate-detection window %s must exceed the longest scheduling delay %s", app.file.path, e.kind, name, window, d.PollMaxDelay)
+		}
+		if e.kind == "queues" {
+			lock, err := isoDuration(strings.Trim(fields["lockDuration"], "'"))
+			if err != nil {
+				p.addf("%s: queue %q lockDuration: %v", app.file.path, name, err)
+			} else if lock < functionTimeout {
+				p.addf("%s: queue %q lockDuration %s < host.json functionTimeout %s (the template says an invocation never outlives its lock)", app.file.path, name, lock, functionTimeout)
+			}
+		}
+		if e.receive && !hasRoleOn(resources, res.symbol, "serviceBusDataReceiver") {
+			p.addf("%s: no Service Bus Data Receiver assignment scoped to %s: the trigger cannot read %q", app.file.path, res.symbol, name)
+		}
+		if e.send && !hasRoleOn(resources, res.symbol, "serviceBusDataSender") {
+			p.addf("%s: no Service Bus Data Sender assignment scoped to %s: the handler cannot write %q", app.file.path, res.symbol, name)
 		}
 	}
+	p.report()
+}
+
+func findEntity(resources []bicepResourceBlock, typ, nameExpr string) (bicepResourceBlock, bool) {
+	for _, r := range resources {
+		if r.typ == typ && topLevelProperties(r.body)["name"] == nameExpr {
+			return r, true
+		}
+	}
+	return bicepResourceBlock{}, false
+}
+
+// hasRoleOn reports a role assignment scoped to symbol with roles.<role>.
+func hasRoleOn(resources []bicepResourceBlock, symbol, role string) bool {
+	for _, r := range resources {
+		if r.typ == "Microsoft.Authorization/roleAssignments" && topLevelProperties(r.body)["scope"] == symbol && strings.Contains(r.body, "roles."+role+")") {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -168,8 +168,13 @@ func zipDir(dir, zipPath string) ([]string, error) {
 		h.Name = filepath.ToSlash(rel)
 		h.Method = zip.Deflate
 		h.Modified = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		// FileInfoHeader already records the Unix mode with a Unix
-		// creator, which is what keeps the executable bit.
+		// SetMode records Unix mode bits with a Unix creator, which is what
+		// keeps the executable bit; fixed modes keep the zip independent
+		// of the umask.
+		h.SetMode(0o644)
+		if h.Name == BinaryName {
+			h.SetMode(0o755)
+		}
 		w, err := zw.CreateHeader(h)
 		if err != nil {
 			return nil, err
