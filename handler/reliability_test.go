@@ -125,13 +125,13 @@ func TestReliability(t *testing.T) {
 	}
 	t.Run("HugeMessagesEachRejected", func(t *testing.T) {
 		if r.hugeTwinsMerged {
-			t.Skipf("BUG (seed %d): two different messages over the invocation size limit (huge-twin-a, huge-twin-b) got one Rejected event: "+
+			t.Errorf("seed %d: two different messages over the invocation size limit (huge-twin-a, huge-twin-b) got one Rejected event: "+
 				"their MessageIds are unreadable and the event id hashes the truncated payload, which they share, so duplicate detection drops the second", seed)
 		}
 	})
 	t.Run("EscapedSigKeyScrubbed", func(t *testing.T) {
 		if len(r.escapedLeaks) > 0 {
-			t.Skipf("BUG (seed %d): a SAS whose key is JSON-escaped (\\u0073ig=) passes the scrubber: %d leak(s), e.g. %s",
+			t.Errorf("seed %d: a SAS whose key is JSON-escaped (\\u0073ig=) passes the scrubber: %d leak(s), e.g. %s",
 				seed, len(r.escapedLeaks), r.escapedLeaks[0])
 		}
 	})

@@ -48,6 +48,9 @@ func ParseBlobURL(raw string) (BlobRef, url.Values, error) {
 	if u.Host == "" || u.User != nil || u.Fragment != "" {
 		return BlobRef{}, nil, fmt.Errorf("not a blob URL: needs a host and no user info or fragment")
 	}
+	if strings.ContainsAny(u.Path, "?#") {
+		return BlobRef{}, nil, fmt.Errorf("blob name contains an escaped ? or #, which snapcopy does not accept (it would smuggle a query into the name)")
+	}
 	query, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
 		return BlobRef{}, nil, fmt.Errorf("malformed query: %w", err)

@@ -22,7 +22,7 @@ var secretPatterns = []*regexp.Regexp{
 
 // triggers are cheap substring checks that gate the regular expressions, so
 // clean text (the common case) costs one scan.
-var triggers = [][]byte{[]byte("sig="), []byte("SIG="), []byte("Key="), []byte("key="), []byte("KEY=")}
+var triggers = [][]byte{[]byte("ig="), []byte("IG="), []byte("Ig="), []byte("iG="), []byte("ey="), []byte("EY="), []byte("Ey="), []byte("eY=")}
 
 // Text removes secrets from free text such as an error message.
 func Text(s string) string {

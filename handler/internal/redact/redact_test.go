@@ -49,3 +49,9 @@ func TestURLKeepsSnapshotOnly(t *testing.T) {
 		t.Fatalf("URL(%q) changed it", plain)
 	}
 }
+
+func TestMixedCaseSignatureIsScrubbed(t *testing.T) {
+	if out := Text("https://a/c/b?Sig=c2VjcmV0"); strings.Contains(out, "c2VjcmV0") {
+		t.Fatalf("secret survived: %q", out)
+	}
+}

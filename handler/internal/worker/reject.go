@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
 )
 
@@ -18,7 +20,13 @@ const maxOriginalBody = 64 * 1024
 // body (SAS removed), so a message that can never succeed is neither lost
 // nor redelivered forever.
 func (w *Worker) reject(ctx context.Context, in *invocation, ie *copyjob.InputError) error {
-	key := rejectKey(in.MessageID, in.Body)
+	id := in.MessageID
+	if id == "" && errors.Is(in.DecodeErr, funcproto.ErrTooLarge) {
+		// An oversized payload was cut before its metadata: two different
+		// messages may share the kept prefix, so key on the invocation.
+		id = "invocation-" + in.InvocationID
+	}
+	key := rejectKey(id, in.Body)
 	w.withJob(in, key)
 	in.log.Warn().Str("code", string(ie.Code)).Str("reason", ie.Reason).Msg("message rejected")
 	data := copyjob.EventData{
@@ -27,7 +35,18 @@ func (w *Worker) reject(ctx context.Context, in *invocation, ie *copyjob.InputEr
 		FailureCode:        string(ie.Code),
 		FailureDescription: ie.Reason,
 	}
-	body := redact.Bytes(in.Body)
+	body := in.Body
+	if json.Valid(body) {
+		// Re-encode so that escaped keys ("\u0073ig=") are plain text the
+		// scrubber can see.
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			if plain, err := json.Marshal(v); err == nil {
+				body = plain
+			}
+		}
+	}
+	body = redact.Bytes(body)
 	switch {
 	case len(body) > maxOriginalBody:
 		data.OriginalText = string(body[:maxOriginalBody])
