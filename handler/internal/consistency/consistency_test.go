@@ -395,3 +395,30 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestParametersFileMatchesTemplate keeps the example parameters usable:
+// every key is a parameter of main.bicep and every parameter without a
+// default has a value.
+func TestParametersFileMatchesTemplate(t *testing.T) {
+	const rel = "infra/main.parameters.json"
+	var doc struct {
+		Parameters map[string]json.RawMessage `json:"parameters"`
+	}
+	if err := json.Unmarshal(read(t, rel), &doc); err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	app := loadInfraApp(t)
+	params := app.file.paramDefaults()
+	p := &problems{t: t}
+	for _, name := range sortedKeys(doc.Parameters) {
+		if _, ok := params[name]; !ok {
+			p.addf("%s sets %s, which %s does not declare", rel, name, app.file.path)
+		}
+	}
+	for _, name := range sortedKeys(params) {
+		if _, ok := doc.Parameters[name]; !ok && params[name] == "" {
+			p.addf("%s lacks %s, a parameter of %s without a default", rel, name, app.file.path)
+		}
+	}
+	p.report()
+}
