@@ -221,10 +221,17 @@ resource hostStorageOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: '${namePrefix}-${token}'
   location: location
-  sku: union({
-    name: serviceBusSku
-    tier: serviceBusSku
-  }, serviceBusSku == 'Premium' ? { capacity: 1 } : {})
+  // Premium is sold in messaging units; one is plenty here.
+  sku: serviceBusSku == 'Premium'
+    ? {
+        name: 'Premium'
+        tier: 'Premium'
+        capacity: 1
+      }
+    : {
+        name: 'Standard'
+        tier: 'Standard'
+      }
   properties: {
     // No SAS keys: every client authenticates with Entra ID.
     disableLocalAuth: true
@@ -426,8 +433,7 @@ module destinationAccess 'modules/destination-access.bicep' = {
   }
 }
 
-// Built from parameters (not module outputs) because a list over a module
-// loop's outputs is not expressible; public-cloud style endpoints.
+// Standard blob endpoints (<account>.blob.<storage suffix>), from the parameters.
 var sourceContainerUrls = [
   for source in sources: 'https://${source.accountName}.blob.${environment().suffixes.storage}/${source.containerName}'
 ]
