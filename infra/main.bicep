@@ -222,16 +222,14 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: '${namePrefix}-${token}'
   location: location
   // Premium is sold in messaging units; one is plenty here.
-  sku: serviceBusSku == 'Premium'
-    ? {
-        name: 'Premium'
-        tier: 'Premium'
-        capacity: 1
-      }
-    : {
-        name: 'Standard'
-        tier: 'Standard'
-      }
+  sku: serviceBusSku == 'Premium' ? {
+    name: 'Premium'
+    tier: 'Premium'
+    capacity: 1
+  } : {
+    name: 'Standard'
+    tier: 'Standard'
+  }
   properties: {
     // No SAS keys: every client authenticates with Entra ID.
     disableLocalAuth: true
