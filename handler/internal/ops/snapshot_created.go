@@ -1,0 +1,85 @@
+package ops
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/messaging"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/snapcopy/snapcopy/handler/internal/bus"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+)
+
+// Attributes of the CloudEvents this command produces.
+const (
+	defaultEventType = "Snapcopy.SnapshotCreated"
+	eventSource      = "/snapcopy/send"
+)
+
+// routingPlaceholder stands in for the handler's destination routing, which
+// this command cannot know, so that a message without destinationBlobUrl
+// passes the check when SNAPCOPY_DESTINATION_CONTAINER_URL is not set here.
+const routingPlaceholder = "https://routing.invalid/by-handler-configuration"
+
+// snapshotCreated is one SnapshotCreated message to send.
+type snapshotCreated struct {
+	ID        string
+	EventType string
+	Data      copyjob.SnapshotCreated
+}
+
+// encode returns the structured-mode CloudEvent body.
+func (m snapshotCreated) encode(now time.Time) ([]byte, error) {
+	opts := &messaging.CloudEventOptions{DataContentType: to.Ptr("application/json"), Time: to.Ptr(now.UTC())}
+	ce, err := messaging.NewCloudEvent(eventSource, m.EventType, m.Data, opts)
+	if err != nil {
+		return nil, fmt.Errorf("build CloudEvent: %w", err)
+	}
+	ce.ID = m.ID
+	return json.Marshal(ce)
+}
+
+// checkRules are the handler's rules at their most permissive: what the
+// handler would reject under every configuration is refused here. Allow
+// lists and SNAPCOPY_ALLOW_MESSAGE_SAS are the deployment's business, so a
+// SAS passes (with a warning) and any account passes.
+func checkRules(destinationContainerURL string) copyjob.Rules {
+	if destinationContainerURL == "" {
+		destinationContainerURL = routingPlaceholder
+	}
+	return copyjob.Rules{
+		MaxBytes:                config.Defaults().MaxMessageBytes,
+		AllowMessageSAS:         true,
+		DestinationContainerURL: destinationContainerURL,
+	}
+}
+
+// check encodes m and runs the handler's own parser over the body, so the
+// user reads the same words the handler would put in a Rejected event.
+func (m snapshotCreated) check(rules copyjob.Rules, now time.Time) ([]byte, copyjob.Trigger, error) {
+	body, err := m.encode(now)
+	if err != nil {
+		return nil, copyjob.Trigger{}, err
+	}
+	t, err := copyjob.ParseTrigger(body, rules, now)
+	if err != nil {
+		return nil, t, fmt.Errorf("the handler would reject this message: %w", err)
+	}
+	return body, t, nil
+}
+
+// serviceBusMessage wraps body the way subscriptions and the handler expect:
+// MessageId = CloudEvent id (duplicate detection makes a repeated send
+// harmless) and Subject = event type (filters need not parse bodies).
+func (m snapshotCreated) serviceBusMessage(body []byte) *azservicebus.Message {
+	return &azservicebus.Message{
+		MessageID:   to.Ptr(m.ID),
+		ContentType: to.Ptr(bus.ContentTypeCloudEvents),
+		Subject:     to.Ptr(m.EventType),
+		Body:        body,
+	}
+}

@@ -1,0 +1,163 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/redact"
+)
+
+// defaultSample is the wait between the two progress readings: long enough
+// for a copy to move measurably, short enough for an interactive command.
+const defaultSample = 3 * time.Second
+
+// errSingleReading explains a missing ETA when sampling is off.
+var errSingleReading = errors.New("one reading only (-sample 0)")
+
+// RunStatus is `handler status <destination blob URL>`: the chain at a
+// glance, read from the destination's properties and snapshots.
+func RunStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := statusCommand{getenv: os.Getenv, clock: clock.Real{}, sleep: sleepContext}
+	return c.run(ctx, args, stdout, stderr)
+}
+
+// statusCommand holds what `status` takes from its surroundings; tests give
+// it a fake clock and a sleeper that advances that clock.
+type statusCommand struct {
+	getenv func(string) string
+	clock  clock.Clock
+	// sleep waits between the two progress readings.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// statusFlags are the parsed command line.
+type statusFlags struct {
+	destination       copyjob.BlobRef
+	storageConnection string
+	sample            time.Duration
+	json              bool
+}
+
+func (c statusCommand) parse(args []string, stderr io.Writer) (statusFlags, error) {
+	var f statusFlags
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: handler status <destination blob URL> [flags]")
+		fs.PrintDefaults()
+	}
+	// Not the flag's default: -h prints defaults, and this one holds a key.
+	fs.StringVar(&f.storageConnection, "connection", "", "storage connection string, Shared Key (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
+	fs.DurationVar(&f.sample, "sample", defaultSample, "time between two progress readings for the ETA; 0 reads once")
+	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return f, err
+	}
+	if f.storageConnection == "" {
+		f.storageConnection = c.getenv(config.SettingStorageConnectionString)
+	}
+	if len(positional) != 1 {
+		fs.Usage()
+		return f, ErrUsage
+	}
+	if f.sample < 0 {
+		return f, fmt.Errorf("-sample %s must not be negative", f.sample)
+	}
+	dest, query, err := copyjob.ParseBlobURL(positional[0])
+	if err != nil {
+		return f, fmt.Errorf("destination: %w", err)
+	}
+	if len(query) > 0 {
+		return f, errors.New("destination: give the base blob URL without a query; authenticate with -connection or Azure credentials")
+	}
+	f.destination = dest
+	return f, nil
+}
+
+func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := c.parse(args, stderr)
+	if err != nil {
+		return scrub(err)
+	}
+	ch, err := c.read(ctx, f)
+	if err != nil {
+		return scrub(err)
+	}
+	if f.json {
+		return ch.writeJSON(redactingWriter{stdout})
+	}
+	ch.writeText(redactingWriter{stdout})
+	return nil
+}
+
+// read takes one reading of the destination, and a second one f.sample
+// later while a copy is pending, to estimate its ETA.
+func (c statusCommand) read(ctx context.Context, f statusFlags) (chain, error) {
+	auth, err := newStorageAuth(f.storageConnection)
+	if err != nil {
+		return chain{}, err
+	}
+	store, err := auth.store(c.clock)
+	if err != nil {
+		return chain{}, err
+	}
+	d, err := store.Destination(ctx, f.destination)
+	if err != nil {
+		return chain{}, err
+	}
+	first := reading{At: c.clock.Now(), CopyID: d.CopyID, Progress: d.Progress}
+	etaErr := errSingleReading
+	var estimate eta
+	if d.CopyStatus == copyjob.StatusPending && f.sample > 0 {
+		if err := c.sleep(ctx, f.sample); err != nil {
+			return chain{}, err
+		}
+		if d, err = store.Destination(ctx, f.destination); err != nil {
+			return chain{}, err
+		}
+		estimate, etaErr = estimateETA(first, reading{At: c.clock.Now(), CopyID: d.CopyID, Progress: d.Progress})
+	}
+	// Listed after the last reading, so a copy that just finished shows
+	// its restore point.
+	history, err := store.History(ctx, f.destination)
+	if err != nil {
+		return chain{}, err
+	}
+	ch := newChain(f.destination.URL, d, history)
+	if ch.Copy != nil && d.CopyStatus == copyjob.StatusPending {
+		ch.Copy.setETA(estimate, etaErr)
+	}
+	return ch, nil
+}
+
+// redactingWriter scrubs everything printed: the last line of defence if a
+// status description or URL ever carries a secret.
+type redactingWriter struct{ w io.Writer }
+
+func (r redactingWriter) Write(p []byte) (int, error) {
+	if _, err := r.w.Write(redact.Bytes(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// sleepContext waits for d or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
