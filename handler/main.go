@@ -14,6 +14,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/snapcopy/snapcopy/handler/internal/ops"
 	"github.com/snapcopy/snapcopy/handler/internal/packager"
 )
 
@@ -29,8 +30,8 @@ var commands = map[string]command{
 	"busemu":   {"run the Service Bus stand-in (AMQP 1.0, snapcopy's entities) on loopback", runBusemu},
 	"local":    {"run the whole chain on the built-in stand-ins and verify every snapshot", runLocal},
 	"package":  {"build the deployable app folder and zip (static linux/amd64 binary)", packager.Run},
-	"send":     {"send a SnapshotCreated message, as a producer would", runSend},
-	"status":   {"show a destination chain: source, copied snapshots, current copy and ETA", runStatus},
+	"send":     {"send a SnapshotCreated message, as a producer would", ops.RunSend},
+	"status":   {"show a destination chain: source, copied snapshots, current copy and ETA", ops.RunStatus},
 }
 
 // errUsage marks errors already explained to the user.
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := cmd.run(ctx, args, stdout, stderr); err != nil {
-		if !errors.Is(err, errUsage) {
+		if !errors.Is(err, errUsage) && !errors.Is(err, ops.ErrUsage) {
 			fmt.Fprintf(stderr, "handler %s: %v\n", name, err)
 		}
 		return 1
