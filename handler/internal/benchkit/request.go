@@ -1,0 +1,72 @@
+package benchkit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/snapcopy/snapcopy/handler/internal/bus"
+	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/funchost"
+)
+
+// Request is one invocation as the host posts it: replayed as is, it is the
+// same bytes and headers a custom handler would see.
+type Request struct {
+	// Path is /<FunctionName>.
+	Path string
+	// Header holds the host's headers (invocation id, host version).
+	Header http.Header
+	// Body is the host's JSON envelope.
+	Body []byte
+}
+
+// HostRequest encodes msg as the host simulator (package funchost) posts it
+// to function fn: the message goes through a broker on clk and a Host
+// dispatches it to a server that records the request and answers 200.
+func HostRequest(clk clock.Clock, fn string, msg *azservicebus.Message) (Request, error) {
+	broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{"q"}})
+	if err != nil {
+		return Request{}, err
+	}
+	if err := broker.Sender("q").SendMessage(context.Background(), msg, nil); err != nil {
+		return Request{}, err
+	}
+	var (
+		mu  sync.Mutex
+		got []Request
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, Request{Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+		mu.Unlock()
+		Echo{}.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	host, err := funchost.NewHost(funchost.HostOptions{Broker: broker, BaseURL: srv.URL, Functions: map[string]string{fn: "q"}})
+	if err != nil {
+		return Request{}, err
+	}
+	if n := host.Dispatch(context.Background()); n != 1 || len(got) != 1 {
+		return Request{}, fmt.Errorf("benchkit: host dispatched %d invocations, captured %d; want 1", n, len(got))
+	}
+	return got[0], nil
+}
+
+// PollRequest is the CopyPoll invocation of m: the message the bus adapter
+// schedules for it (bus.Bus.SchedulePoll), as the host posts it.
+func PollRequest(clk clock.Clock, m copyjob.PollMessage) (Request, error) {
+	capture := &NopSender{}
+	b := bus.New(capture, &NopSender{}, &NopSender{}, bus.Options{EventSource: "/snapcopy", EventTypePrefix: "Snapcopy.IncrementalCopy"})
+	if err := b.SchedulePoll(context.Background(), m, clk.Now()); err != nil {
+		return Request{}, err
+	}
+	return HostRequest(clk, "CopyPoll", capture.Last())
+}
