@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
 )
 
@@ -20,13 +18,7 @@ const maxOriginalBody = 64 * 1024
 // body (SAS removed), so a message that can never succeed is neither lost
 // nor redelivered forever.
 func (w *Worker) reject(ctx context.Context, in *invocation, ie *copyjob.InputError) error {
-	id := in.MessageID
-	if id == "" && errors.Is(in.DecodeErr, funcproto.ErrTooLarge) {
-		// An oversized payload was cut before its metadata: two different
-		// messages may share the kept prefix, so key on the invocation.
-		id = "invocation-" + in.InvocationID
-	}
-	key := rejectKey(id, in.Body)
+	key := rejectKey(in.MessageID, in.Body)
 	w.withJob(in, key)
 	in.log.Warn().Str("code", string(ie.Code)).Str("reason", ie.Reason).Msg("message rejected")
 	data := copyjob.EventData{
