@@ -802,8 +802,11 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 			swapErr, f.completedAtSwap = err, done
 		}
 	}
-	host, err := funchost.NewHost(funchost.HostOptions{Broker: broker, BaseURL: handler.URL,
-		Functions: map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"}, OnInvocation: onInvocation})
+	sources, err := broker.Sources(map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	host, err := funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: handler.URL, Clock: clk, OnInvocation: onInvocation})
 	if err != nil {
 		b.Fatal(err)
 	}

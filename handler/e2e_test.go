@@ -80,11 +80,11 @@ func newStack(t *testing.T, settings map[string]string) *stack {
 	t.Cleanup(app.close)
 	handler := httptest.NewServer(app.handler)
 	t.Cleanup(handler.Close)
-	s.host, err = funchost.NewHost(funchost.HostOptions{
-		Broker:    s.broker,
-		BaseURL:   handler.URL,
-		Functions: map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"},
-	})
+	sources, err := s.broker.Sources(map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.host, err = funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: handler.URL, Clock: s.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

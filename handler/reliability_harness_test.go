@@ -201,10 +201,14 @@ func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	t.Cleanup(app.close)
 	handler := httptest.NewServer(h.wrapHandler(app.handler))
 	t.Cleanup(handler.Close)
+	sources, err := h.broker.Sources(map[string]string{"SnapshotCreated": relTriggerQueue, "CopyPoll": relPollQueue})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.host, err = funchost.NewHost(funchost.HostOptions{
-		Broker:       h.broker,
+		Functions:    sources,
 		BaseURL:      handler.URL,
-		Functions:    map[string]string{"SnapshotCreated": relTriggerQueue, "CopyPoll": relPollQueue},
+		Clock:        h.clock,
 		OnInvocation: h.onInvocation,
 		// The host's client must not keep retrying on its own.
 		Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}},

@@ -50,12 +50,16 @@ func HostRequest(clk clock.Clock, fn string, msg *azservicebus.Message) (Request
 		Echo{}.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	host, err := funchost.NewHost(funchost.HostOptions{Broker: broker, BaseURL: srv.URL, Functions: map[string]string{fn: "q"}})
+	sources, err := broker.Sources(map[string]string{fn: "q"})
 	if err != nil {
 		return Request{}, err
 	}
-	if n := host.Dispatch(context.Background()); n != 1 || len(got) != 1 {
-		return Request{}, fmt.Errorf("benchkit: host dispatched %d invocations, captured %d; want 1", n, len(got))
+	host, err := funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: srv.URL, Clock: clk})
+	if err != nil {
+		return Request{}, err
+	}
+	if n, err := host.Dispatch(context.Background()); err != nil || n != 1 || len(got) != 1 {
+		return Request{}, fmt.Errorf("benchkit: host dispatched %d invocations (%v), captured %d; want 1", n, err, len(got))
 	}
 	return got[0], nil
 }

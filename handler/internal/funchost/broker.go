@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -98,7 +99,7 @@ func NewBroker(opts BrokerOptions) (*Broker, error) {
 	}
 	opts.setDefaults()
 	b := &Broker{opts: opts, queues: map[string]*entity{}, topics: map[string][]string{}, seen: map[string]map[string]time.Time{},
-		failSend: map[string]int{}, changed: make(chan struct{}, 1)}
+		failSend: map[string]int{}, changed: make(chan struct{})}
 	for _, q := range opts.Queues {
 		b.queues[q] = &entity{locked: map[string]*Message{}}
 	}
@@ -160,19 +161,33 @@ func (b *Broker) enqueue(entityName string, msg *Message, at time.Time) (int64, 
 	for _, target := range targets {
 		m := msg.clone()
 		m.SequenceNumber, m.EnqueuedAt = seq, at
-		e := b.queues[target]
-		e.ready = append(e.ready, m)
-		sort.SliceStable(e.ready, func(i, j int) bool { return e.ready[i].EnqueuedAt.Before(e.ready[j].EnqueuedAt) })
+		b.queues[target].insert(m)
 	}
 	b.signal()
 	return seq, nil
 }
 
+// insert keeps ready ordered by EnqueuedAt, then sequence number: what
+// Service Bus delivers first.
+func (e *entity) insert(m *Message) {
+	i := sort.Search(len(e.ready), func(i int) bool {
+		r := e.ready[i]
+		return r.EnqueuedAt.After(m.EnqueuedAt) || (r.EnqueuedAt.Equal(m.EnqueuedAt) && r.SequenceNumber > m.SequenceNumber)
+	})
+	e.ready = slices.Insert(e.ready, i, m)
+}
+
+// signal wakes every source waiting for news.
 func (b *Broker) signal() {
-	select {
-	case b.changed <- struct{}{}:
-	default:
-	}
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// changes is closed at the next signal.
+func (b *Broker) changes() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.changed
 }
 
 // receive locks the first visible message of entityName, if any.
@@ -184,7 +199,7 @@ func (b *Broker) receive(entityName string) (*Message, bool) {
 		return nil, false
 	}
 	now := b.opts.Clock.Now()
-	b.expireLocks(entityName, e, now)
+	b.expireLocks(e, now)
 	if len(e.ready) == 0 || e.ready[0].EnqueuedAt.After(now) {
 		return nil, false
 	}
@@ -212,35 +227,53 @@ func (b *Broker) settle(entityName, token string, complete bool) error {
 		e.completed++
 		return nil
 	}
-	b.release(e, m, b.opts.Clock.Now())
+	b.release(e, m)
 	return nil
 }
 
 // release puts an abandoned or expired message back, or dead-letters it.
-func (b *Broker) release(e *entity, m *Message, now time.Time) {
+func (b *Broker) release(e *entity, m *Message) {
 	if m.DeliveryCount >= b.opts.MaxDeliveryCount {
 		m.DeadLetterReason = "MaxDeliveryCountExceeded"
 		m.DeadLetterDescription = fmt.Sprintf("Message could not be consumed after %d delivery attempts.", m.DeliveryCount)
 		e.dead = append(e.dead, m)
 		return
 	}
-	// Abandon makes the message visible again at once, at the head.
-	m.EnqueuedAt = now
-	e.ready = append([]*Message{m}, e.ready...)
+	// Abandon makes the message visible again at once, in its old place.
+	e.insert(m)
 	b.signal()
 }
 
-func (b *Broker) expireLocks(_ string, e *entity, now time.Time) {
+func (b *Broker) expireLocks(e *entity, now time.Time) {
 	for token, m := range e.locked {
 		if !now.Before(m.lockedUntil) {
 			delete(e.locked, token)
-			b.release(e, m, now)
+			b.release(e, m)
 		}
 	}
 }
 
-// Changed is signalled when messages are enqueued or released.
-func (b *Broker) Changed() <-chan struct{} { return b.changed }
+// nextDue is when entityName next has a scheduled message becoming
+// visible or a lock running out.
+func (b *Broker) nextDue(entityName string) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	e := b.queues[entityName]
+	var next time.Time
+	found := false
+	consider := func(t time.Time) {
+		if !found || t.Before(next) {
+			next, found = t, true
+		}
+	}
+	if len(e.ready) > 0 {
+		consider(e.ready[0].EnqueuedAt)
+	}
+	for _, m := range e.locked {
+		consider(m.lockedUntil)
+	}
+	return next, found
+}
 
 // Peek returns copies of the messages waiting in entityName (visible or
 // scheduled), oldest first, leaving them in place.

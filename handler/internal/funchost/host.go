@@ -18,14 +18,14 @@ import (
 
 // HostOptions configure a Host.
 type HostOptions struct {
-	// Broker holds the messages; its clock is the host's clock.
-	Broker *Broker
+	// Functions maps function names to their trigger's source.
+	Functions map[string]Source
 	// BaseURL is the custom handler, e.g. http://127.0.0.1:PORT.
 	BaseURL string
+	// Clock stamps the invocation metadata. Default: the real clock.
+	Clock clock.Clock
 	// Client posts invocations. Default: a plain client.
 	Client *http.Client
-	// Functions maps function names to the entity their trigger reads.
-	Functions map[string]string
 	// MaxConcurrentCalls bounds invocations in flight per function. Default 16.
 	MaxConcurrentCalls int
 	// FunctionTimeout abandons an invocation that takes longer. Default 5 min.
@@ -50,21 +50,21 @@ type Invocation struct {
 
 // Host delivers messages to a custom handler like the Functions host.
 type Host struct {
-	opts HostOptions
+	opts  HostOptions
+	names []string // function names, sorted: a deterministic order on a fake clock
+	slots map[string]chan struct{}
 }
 
 // NewHost returns a Host.
 func NewHost(opts HostOptions) (*Host, error) {
-	if opts.Broker == nil || opts.BaseURL == "" || len(opts.Functions) == 0 {
-		return nil, fmt.Errorf("%w: Broker, BaseURL and Functions are required", ErrBadOptions)
+	if opts.BaseURL == "" || len(opts.Functions) == 0 {
+		return nil, fmt.Errorf("%w: BaseURL and Functions are required", ErrBadOptions)
 	}
-	for fn, entity := range opts.Functions {
-		if _, ok := opts.Broker.queues[entity]; !ok {
-			return nil, fmt.Errorf("%w: function %s reads %q: %s", ErrNoEntity, fn, entity, declareHint)
-		}
+	if opts.StringLayers < 0 || opts.StringLayers > 2 || opts.MaxConcurrentCalls < 0 || opts.FunctionTimeout < 0 {
+		return nil, fmt.Errorf("%w: StringLayers must be 1 or 2; MaxConcurrentCalls and FunctionTimeout must not be negative", ErrBadOptions)
 	}
-	if opts.StringLayers < 0 || opts.StringLayers > 2 {
-		return nil, fmt.Errorf("%w: StringLayers must be 1 or 2", ErrBadOptions)
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{}
@@ -78,53 +78,93 @@ func NewHost(opts HostOptions) (*Host, error) {
 	if opts.StringLayers == 0 {
 		opts.StringLayers = 1
 	}
-	return &Host{opts: opts}, nil
+	h := &Host{opts: opts, slots: map[string]chan struct{}{}}
+	for fn, src := range opts.Functions {
+		if src == nil {
+			return nil, fmt.Errorf("%w: function %s has no source", ErrBadOptions, fn)
+		}
+		h.names = append(h.names, fn)
+		h.slots[fn] = make(chan struct{}, opts.MaxConcurrentCalls)
+	}
+	sort.Strings(h.names)
+	return h, nil
 }
 
-// Dispatch delivers every message visible now, at most MaxConcurrentCalls
-// at a time per function, waits for the answers and settles them. It
-// returns how many invocations it made.
-func (h *Host) Dispatch(ctx context.Context) int {
+// Dispatch delivers every message available now, at most
+// MaxConcurrentCalls at a time per function, waits for the answers and
+// settles them. It returns how many invocations it made.
+func (h *Host) Dispatch(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
+	defer wg.Wait()
 	total := 0
-	names := make([]string, 0, len(h.opts.Functions))
-	for fn := range h.opts.Functions {
-		names = append(names, fn)
-	}
-	sort.Strings(names) // deterministic order on a fake clock
-	for _, fn := range names {
-		entity := h.opts.Functions[fn]
-		slots := make(chan struct{}, h.opts.MaxConcurrentCalls)
-		for ctx.Err() == nil {
-			m, ok := h.opts.Broker.receive(entity)
-			if !ok {
+	for _, fn := range h.names {
+		for {
+			n := h.takeSlots(ctx, fn)
+			if n == 0 {
+				return total, ctx.Err()
+			}
+			msgs, err := h.opts.Functions[fn].Receive(ctx, n, false)
+			h.start(ctx, &wg, fn, msgs, n)
+			total += len(msgs)
+			if err != nil {
+				return total, fmt.Errorf("receive for %s: %w", fn, err)
+			}
+			if len(msgs) == 0 {
 				break
 			}
-			total++
-			slots <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				h.invoke(ctx, fn, entity, m)
-			}()
 		}
 	}
-	wg.Wait()
-	return total
+	return total, nil
 }
 
-func (h *Host) invoke(ctx context.Context, fn, entity string, m *Message) {
-	now := h.opts.Broker.opts.Clock.Now()
+// takeSlots waits for one free invocation slot of fn and takes every other
+// free one too, so one receive fetches as many messages as may run.
+func (h *Host) takeSlots(ctx context.Context, fn string) int {
+	slots := h.slots[fn]
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	n := 1
+	for n < cap(slots) {
+		select {
+		case slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// start invokes fn for each message, each in its own slot, and gives back
+// the slots it did not need.
+func (h *Host) start(ctx context.Context, wg *sync.WaitGroup, fn string, msgs []*Message, taken int) {
+	slots := h.slots[fn]
+	for i := len(msgs); i < taken; i++ {
+		<-slots
+	}
+	for _, m := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			h.invoke(ctx, fn, m)
+		}()
+	}
+}
+
+func (h *Host) invoke(ctx context.Context, fn string, m *Message) {
 	id := uuid.NewString()
 	rec := Invocation{Function: fn, MessageID: m.ID, DeliveryCount: m.DeliveryCount}
 	started := time.Now()
-	rec.Status, rec.Err = h.post(ctx, fn, m, now, id)
+	rec.Status, rec.Err = h.post(ctx, fn, m, h.opts.Clock.Now(), id)
 	rec.Duration = time.Since(started)
 	rec.Completed = rec.Err == nil && rec.Status >= 200 && rec.Status < 300
 	// A lost lock (the invocation outlived it) is the broker's business:
 	// the message was already released.
-	_ = h.opts.Broker.settle(entity, m.lockToken, rec.Completed)
+	_ = h.opts.Functions[fn].Settle(context.WithoutCancel(ctx), m, rec.Completed)
 	if h.opts.OnInvocation != nil {
 		h.opts.OnInvocation(rec)
 	}
@@ -189,7 +229,11 @@ func (h *Host) RunUntilIdle(ctx context.Context, fake *clock.Fake, limits Limits
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if h.Dispatch(ctx) > 0 {
+		n, err := h.Dispatch(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
 			continue
 		}
 		next, ok := h.nextDue()
@@ -204,49 +248,51 @@ func (h *Host) RunUntilIdle(ctx context.Context, fake *clock.Fake, limits Limits
 	return fmt.Errorf("%w: %d rounds", ErrNotIdle, limits.MaxRounds)
 }
 
-// nextDue is the broker's next due time among entities this host reads.
+// nextDue is the earliest moment a source has something new.
 func (h *Host) nextDue() (time.Time, bool) {
-	b := h.opts.Broker
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var next time.Time
 	found := false
-	for _, entity := range h.opts.Functions {
-		e := b.queues[entity]
-		candidates := make([]time.Time, 0, len(e.locked)+1)
-		if len(e.ready) > 0 {
-			candidates = append(candidates, e.ready[0].EnqueuedAt)
-		}
-		for _, m := range e.locked {
-			candidates = append(candidates, m.lockedUntil)
-		}
-		for _, t := range candidates {
-			if !found || t.Before(next) {
-				next, found = t, true
-			}
+	for _, fn := range h.names {
+		if t, ok := h.opts.Functions[fn].NextDue(); ok && (!found || t.Before(next)) {
+			next, found = t, true
 		}
 	}
 	return next, found
 }
 
-// Run delivers messages on the real clock until ctx ends.
+// Run delivers messages until ctx ends or a source fails, each function's
+// listener blocking in its source like the host's Service Bus extension.
 func (h *Host) Run(ctx context.Context) error {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, fn := range h.names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.listen(ctx, &wg, fn); err != nil {
+				cancel(fmt.Errorf("receive for %s: %w", fn, err))
+			}
+		}()
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// listen receives for fn until ctx ends (nil) or its source fails.
+func (h *Host) listen(ctx context.Context, wg *sync.WaitGroup, fn string) error {
 	for {
-		if h.Dispatch(ctx) > 0 {
-			continue
+		n := h.takeSlots(ctx, fn)
+		if n == 0 {
+			return nil
 		}
-		wait := time.Hour
-		if next, ok := h.nextDue(); ok {
-			wait = max(time.Until(next), time.Millisecond)
+		msgs, err := h.opts.Functions[fn].Receive(ctx, n, true)
+		h.start(ctx, wg, fn, msgs, n)
+		if ctx.Err() != nil {
+			return nil
 		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-h.opts.Broker.Changed():
-		case <-timer.C:
+		if err != nil {
+			return err
 		}
 	}
 }

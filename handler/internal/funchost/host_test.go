@@ -51,11 +51,20 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write([]byte(body))
 }
 
+func sourceOf(t *testing.T, b *Broker, entity string) Source {
+	t.Helper()
+	src, err := b.Source(entity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func hostFor(t *testing.T, b *Broker, h http.Handler, layers int) *Host {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	host, err := NewHost(HostOptions{Broker: b, BaseURL: srv.URL, Functions: map[string]string{"Fn": "q"}, StringLayers: layers, FunctionTimeout: 5 * time.Second})
+	host, err := NewHost(HostOptions{BaseURL: srv.URL, Functions: map[string]Source{"Fn": sourceOf(t, b, "q")}, StringLayers: layers, FunctionTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +81,8 @@ func TestInvocationPayloadDecodes(t *testing.T) {
 		m.ApplicationProperties = map[string]any{"k": "v"}
 		_ = b.Sender("q").SendMessage(context.Background(), m, nil)
 		rec := &recorder{}
-		if n := hostFor(t, b, rec, layers).Dispatch(context.Background()); n != 1 {
-			t.Fatalf("dispatched %d", n)
+		if n, err := hostFor(t, b, rec, layers).Dispatch(context.Background()); n != 1 || err != nil {
+			t.Fatalf("dispatched %d: %v", n, err)
 		}
 		inv := rec.got[0]
 		if inv.DecodeErr != nil || string(inv.Body) != `{"n":1}` || inv.MessageID != "m-1" || inv.DeliveryCount != 1 ||
@@ -99,7 +108,9 @@ func TestSettlementByAnswer(t *testing.T) {
 			b, _ := newTestBroker(t)
 			_ = b.Sender("q").SendMessage(context.Background(), msg("m"), nil)
 			rec := &recorder{answer: func(funcproto.Invocation) (int, string) { return c.status, c.body }}
-			hostFor(t, b, rec, 1).Dispatch(context.Background())
+			if _, err := hostFor(t, b, rec, 1).Dispatch(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			st := b.Stats("q")
 			if got := st.Completed == 1; got != c.wantComplete {
 				t.Fatalf("completed = %v, want %v (%+v)", got, c.wantComplete, st)
@@ -121,12 +132,12 @@ func TestConcurrencyLimit(t *testing.T) {
 	rec := &recorder{release: make(chan struct{})}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
-	host, err := NewHost(HostOptions{Broker: b, BaseURL: srv.URL, Functions: map[string]string{"Fn": "q"}, MaxConcurrentCalls: 3})
+	host, err := NewHost(HostOptions{BaseURL: srv.URL, Functions: map[string]Source{"Fn": sourceOf(t, b, "q")}, MaxConcurrentCalls: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan int)
-	go func() { done <- host.Dispatch(context.Background()) }()
+	go func() { n, _ := host.Dispatch(context.Background()); done <- n }()
 	for i := 0; i < 10; i++ {
 		rec.release <- struct{}{}
 	}

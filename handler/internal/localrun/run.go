@@ -201,10 +201,14 @@ func startStack(ctx context.Context, opts Options) (*stack, error) {
 	}
 	s.closers = append(s.closers, stopHandler)
 
+	sources, err := s.broker.Sources(map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue})
+	if err != nil {
+		s.close()
+		return nil, err
+	}
 	host, err := funchost.NewHost(funchost.HostOptions{
-		Broker:    s.broker,
+		Functions: sources,
 		BaseURL:   s.handlerURL,
-		Functions: map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue},
 		OnInvocation: func(inv funchost.Invocation) {
 			s.invocations.Add(1)
 			if strings.Contains(inv.MessageID, "/defer/") {
