@@ -2,6 +2,7 @@ package busemu
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -114,4 +115,40 @@ func infos(all []*storedMessage) []MessageInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// Pending applies what has fallen due, then counts the messages of a queue
+// or subscription that a receiver could still get without the clock
+// moving: available ones, and locked ones not settled yet (a client may
+// hold them in its buffer, or release them). A host simulator on a fake
+// clock uses it to tell "nothing to do now" from "not arrived yet".
+func (b *Broker) Pending(path string) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tickLocked()
+	st, err := b.resolveStore(path)
+	if err != nil {
+		return 0, err
+	}
+	return len(st.active) + len(st.locked), nil
+}
+
+// NextDue is when something next falls due for a queue or subscription:
+// a scheduled message (of the queue, or of the subscription's topic)
+// becoming visible, a lock running out, a message expiring.
+func (b *Broker) NextDue(path string) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, err := b.resolveStore(path)
+	if err != nil {
+		return time.Time{}, false
+	}
+	due := st.nextDue()
+	base, _, _ := strings.Cut(normalizePath(path), segmentSubscription)
+	if n, err := b.resolveNode(base); err == nil {
+		for _, sm := range n.scheduled {
+			due = earliest(due, sm.scheduledAt)
+		}
+	}
+	return due, !due.IsZero()
 }

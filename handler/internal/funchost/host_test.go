@@ -149,26 +149,6 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 }
 
-func TestRunUntilIdleFollowsScheduledChains(t *testing.T) {
-	b, clk := newTestBroker(t)
-	_ = b.Sender("q").SendMessage(context.Background(), msg("0"), nil)
-	// Each invocation schedules the next one a minute later, 5 times.
-	var count atomic.Int64
-	rec := &recorder{answer: func(inv funcproto.Invocation) (int, string) {
-		if n := count.Add(1); n < 5 {
-			m := msg(string(rune('0' + n)))
-			_, _ = b.Sender("q").ScheduleMessages(context.Background(), []*azservicebus.Message{m}, clk.Now().Add(time.Minute), nil)
-		}
-		return 200, `{}`
-	}}
-	if err := hostFor(t, b, rec, 1).RunUntilIdle(context.Background(), clk, Limits{}); err != nil {
-		t.Fatal(err)
-	}
-	if count.Load() != 5 || !clk.Now().Equal(t0.Add(4*time.Minute)) {
-		t.Fatalf("%d invocations, clock %v", count.Load(), clk.Now())
-	}
-}
-
 func TestRunUntilIdleReportsEndlessChains(t *testing.T) {
 	b, clk := newTestBroker(t)
 	_ = b.Sender("q").SendMessage(context.Background(), msg("0"), nil)
