@@ -126,17 +126,30 @@ type CorrelationFilter struct {
 }
 
 // DefaultTopology is what New creates unless NoDefaultEntities: snapcopy's
-// two queues and its event topic with one catch-all subscription, all with
-// duplicate detection on.
+// two queues and its event topic with one catch-all subscription, with the
+// settings infra/main.bicep gives them (the reasons are written there).
 func DefaultTopology() ([]QueueConfig, []TopicConfig) {
-	dedup := QueueProperties{RequiresDuplicateDetection: true}
+	const day = 24 * time.Hour
 	return []QueueConfig{
-			{Name: QueueSnapshotCreated, Properties: dedup},
-			{Name: QueueCopyPoll, Properties: dedup},
+			{Name: QueueSnapshotCreated, Properties: QueueProperties{
+				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: time.Hour,
+				LockDuration: 5 * time.Minute, MaxDeliveryCount: 10,
+				DefaultMessageTimeToLive: 14 * day, DeadLetteringOnMessageExpiration: true,
+			}},
+			{Name: QueueCopyPoll, Properties: QueueProperties{
+				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: time.Hour,
+				LockDuration: 5 * time.Minute, MaxDeliveryCount: 20,
+				DefaultMessageTimeToLive: 7 * day, DeadLetteringOnMessageExpiration: true,
+			}},
 		}, []TopicConfig{{
-			Name:          TopicCopyEvents,
-			Properties:    TopicProperties{RequiresDuplicateDetection: true},
-			Subscriptions: []SubscriptionConfig{{Name: SubscriptionAll}},
+			Name: TopicCopyEvents,
+			Properties: TopicProperties{
+				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: day,
+				DefaultMessageTimeToLive: 14 * day,
+			},
+			Subscriptions: []SubscriptionConfig{{Name: SubscriptionAll, Properties: SubscriptionProperties{
+				LockDuration: time.Minute, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 7 * day,
+			}}},
 		}}
 }
 

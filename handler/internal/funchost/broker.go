@@ -37,7 +37,7 @@ type BrokerOptions struct {
 	Topics map[string][]string
 	// MaxDeliveryCount dead-letters a message delivered this often. Default 10.
 	MaxDeliveryCount int
-	// LockDuration is how long a received message stays locked. Default 1 min.
+	// LockDuration is how long a received message stays locked. Default 5 min.
 	LockDuration time.Duration
 	// DuplicateWindow is the duplicate detection window. Default 1 h.
 	DuplicateWindow time.Duration
@@ -51,7 +51,7 @@ func (o *BrokerOptions) setDefaults() {
 		o.MaxDeliveryCount = 10
 	}
 	if o.LockDuration == 0 {
-		o.LockDuration = time.Minute
+		o.LockDuration = 5 * time.Minute
 	}
 	if o.DuplicateWindow == 0 {
 		o.DuplicateWindow = time.Hour

@@ -70,7 +70,7 @@ func TestLockExpiryRedelivers(t *testing.T) {
 	b, clk := newTestBroker(t)
 	_ = b.Sender("q").SendMessage(context.Background(), msg("m1"), nil)
 	first, _ := b.receive("q")
-	clk.Advance(time.Minute)
+	clk.Advance(5 * time.Minute) // the default lock
 	second, ok := b.receive("q")
 	if !ok || second.DeliveryCount != 2 {
 		t.Fatalf("after lock expiry: %+v %v", second, ok)

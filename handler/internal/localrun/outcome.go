@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
-
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
 )
 
 // outcome is the part of an event the demo reads.
@@ -48,22 +46,21 @@ func (s *stack) awaitOutcomes(ctx context.Context, jobs []*job) error {
 	for _, j := range jobs {
 		want[jobKey(j.disk.client.URL(), j.snapshot)] = true
 	}
-	seen := 0
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
 	for {
-		events := s.broker.Peek(funchost.SubscriptionPath(eventsTopic, eventsSub))
-		for _, m := range events[seen:] {
+		events, err := s.bus.events(ctx, 50*time.Millisecond)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("read events: %w", err)
+		}
+		for _, body := range events {
 			var o outcome
-			if err := json.Unmarshal(m.Body, &o); err != nil {
-				return fmt.Errorf("undecodable event %s: %w", m.ID, err)
+			if err := json.Unmarshal(body, &o); err != nil {
+				return fmt.Errorf("undecodable event %.200q: %w", body, err)
 			}
 			fmt.Fprintf(s.out, "event    %-36s source %s → destination %s %s\n", strings.TrimPrefix(o.Type, "Snapcopy.IncrementalCopy."), o.Data.SourceSnapshot, orDash(o.Data.DestinationSnapshot), o.Data.FailureCode)
 			if o.terminal() {
 				s.outcomes[jobKey(o.Data.SourceBlobURL, o.Data.SourceSnapshot)] = o
 			}
 		}
-		seen = len(events)
 		done := 0
 		for k := range want {
 			if _, ok := s.outcomes[k]; ok {
@@ -74,10 +71,8 @@ func (s *stack) awaitOutcomes(ctx context.Context, jobs []*job) error {
 			fmt.Fprintln(s.out)
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			return fmt.Errorf("%d of %d snapshots have an outcome when the run ended: %w", done, len(want), ctx.Err())
-		case <-tick.C:
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
@@ -47,6 +48,8 @@ type Options struct {
 	Seed uint64
 	// Chaos injects transient storage faults and latency.
 	Chaos bool
+	// Bus is BusAMQP (busemu over AMQP, the default) or BusMemory.
+	Bus string
 	// CopyRate is the emulated copy speed in bytes per second.
 	CopyRate int64
 	// Timeout bounds the whole run.
@@ -61,7 +64,7 @@ type Options struct {
 
 // Defaults are the options of a plain `handler local`.
 func Defaults() Options {
-	return Options{Blobs: 1, Generations: 3, DiskBytes: 64 << 20, WritesPerGeneration: 24, Seed: 1, CopyRate: 32 << 20, Timeout: 2 * time.Minute}
+	return Options{Blobs: 1, Generations: 3, DiskBytes: 64 << 20, WritesPerGeneration: 24, Seed: 1, CopyRate: 32 << 20, Timeout: 2 * time.Minute, Bus: BusAMQP}
 }
 
 // ErrInvalid wraps option errors.
@@ -78,6 +81,9 @@ func (o Options) Validate() error {
 	}
 	if o.WritesPerGeneration < 1 || o.CopyRate < 1 || o.Timeout <= 0 || o.Out == nil || o.Handler == nil {
 		errs = append(errs, errors.New("writes, copy rate and timeout must be positive; Out and Handler are required"))
+	}
+	if o.Bus != BusAMQP && o.Bus != BusMemory {
+		errs = append(errs, fmt.Errorf("bus must be %q or %q, not %q", BusAMQP, BusMemory, o.Bus))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
@@ -124,9 +130,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	sum.Elapsed = time.Since(started)
 	sum.Invocations = int(st.invocations.Load())
 	sum.Deferrals = int(st.deferrals.Load())
-	for _, e := range []string{triggerQueue, pollQueue} {
-		sum.DeadLettered += len(st.broker.Stats(e).DeadLettered)
-	}
+	sum.DeadLettered = st.bus.deadLettered()
 	sum.Print(opts.Out)
 	if opts.Keep {
 		fmt.Fprintf(opts.Out, "\nthe stack stays up until interrupted: storage %s (devstoreaccount1), handler %s\n", st.storageURL, st.handlerURL)
@@ -139,7 +143,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 type stack struct {
 	out         io.Writer
 	storageURL  string // account URL
-	broker      *funchost.Broker
+	bus         localBus
 	key         *blob.SharedKeyCredential
 	clientOpts  azcore.ClientOptions
 	closers     []func()
@@ -171,14 +175,18 @@ func startStack(ctx context.Context, opts Options) (*stack, error) {
 	// The demo's own storage calls retry quickly under chaos.
 	s.clientOpts = azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 6, RetryDelay: 20 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}}
 
-	s.broker, err = funchost.NewBroker(funchost.BrokerOptions{Queues: []string{triggerQueue, pollQueue}, Topics: map[string][]string{eventsTopic: {eventsSub}}})
+	if opts.Bus == BusMemory {
+		s.bus, err = newMemoryBus()
+	} else {
+		s.bus, err = newAMQPBus()
+	}
 	if err != nil {
 		s.close()
-		return nil, err
+		return nil, fmt.Errorf("start the bus: %w", err)
 	}
+	s.closers = append(s.closers, s.bus.close)
 	settings := map[string]string{
-		// Not dialled: senders come from the in-memory broker.
-		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true",
+		config.SettingServiceBusConnection:    s.bus.connectionString(),
 		config.SettingStorageConnectionString: storageemu.ConnectionString(storageBase, storageemu.DevAccount),
 		config.SettingDestinationContainerURL: s.storageURL + "/backups",
 		config.SettingAllowedSources:          s.storageURL + "/disks",
@@ -187,7 +195,7 @@ func startStack(ctx context.Context, opts Options) (*stack, error) {
 		config.SettingPollMaxDelay:            "10s",
 		config.SettingLogLevel:                "warn",
 	}
-	handler, closeHandler, err := opts.Handler(ctx, settings, func(entity string) (bus.Sender, error) { return s.broker.Sender(entity), nil })
+	handler, closeHandler, err := opts.Handler(ctx, settings, s.bus.senders())
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("start handler: %w", err)
@@ -201,7 +209,7 @@ func startStack(ctx context.Context, opts Options) (*stack, error) {
 	}
 	s.closers = append(s.closers, stopHandler)
 
-	sources, err := s.broker.Sources(map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue})
+	sources, err := s.bus.sources()
 	if err != nil {
 		s.close()
 		return nil, err
@@ -225,7 +233,7 @@ func startStack(ctx context.Context, opts Options) (*stack, error) {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = host.Run(hostCtx) }()
 	s.closers = append(s.closers, func() { stopHost(); wg.Wait() })
-	fmt.Fprintf(s.out, "storage emulator  %s\nhandler           %s\nbus               in-memory host simulator (queues %s, %s; topic %s)\n\n", storageBase, s.handlerURL, triggerQueue, pollQueue, eventsTopic)
+	fmt.Fprintf(s.out, "storage emulator  %s\nhandler           %s\nbus               %s\n\n", storageBase, s.handlerURL, s.bus.describe())
 	return s, nil
 }
 
@@ -273,7 +281,10 @@ func (s *stack) produce(ctx context.Context, opts Options) ([]*job, error) {
 			disks = append(disks, d)
 		}
 	}
-	sender := s.broker.Sender(triggerQueue)
+	sender, err := s.bus.producer()
+	if err != nil {
+		return nil, err
+	}
 	var jobs []*job
 	for g := 1; g <= opts.Generations; g++ {
 		for _, d := range disks {
@@ -292,8 +303,43 @@ func (s *stack) produce(ctx context.Context, opts Options) ([]*job, error) {
 			}
 			fmt.Fprintf(s.out, "%-8s gen %d  wrote %5.1f MiB, snapshot %s, SnapshotCreated sent\n", d.name, g, float64(written)/(1<<20), snap)
 		}
+		if g == 1 {
+			if err := s.awaitChainsStarted(ctx, disks); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return jobs, nil
+}
+
+// awaitChainsStarted waits until every disk's first copy has begun. A new
+// chain starts at the first snapshot the handler acts on, and triggers
+// run concurrently, so a scheduler lets the first snapshot seed the chain
+// before sending the next; later ones may then pile up in any order.
+func (s *stack) awaitChainsStarted(ctx context.Context, disks []*disk) error {
+	dest, err := container.NewClientWithSharedKeyCredential(s.storageURL+"/backups", s.key, &container.ClientOptions{ClientOptions: s.clientOpts})
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for _, d := range disks {
+		for {
+			_, err := dest.NewPageBlobClient(d.name).GetProperties(ctx, nil)
+			if err == nil {
+				break
+			}
+			if !bloberror.HasCode(err, bloberror.BlobNotFound) {
+				return fmt.Errorf("wait for the first copy of %s: %w", d.name, err)
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("the first copy of %s did not start: %w", d.name, ctx.Err())
+			case <-tick.C:
+			}
+		}
+	}
+	return nil
 }
 
 func sendSnapshotCreated(ctx context.Context, sender bus.Sender, source, snapshot string) error {

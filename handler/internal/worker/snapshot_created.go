@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
@@ -119,8 +121,13 @@ func (w *Worker) startCopy(ctx context.Context, in *invocation, t copyjob.Trigge
 		in.log.Info().Str("copyId", copyID).Bool("full", !dst.Exists).Msg("incremental copy started")
 		return copyjob.StartDecision{Action: copyjob.AlreadyPending, CopyID: copyID}
 	case errors.As(err, &se):
-		in.log.Warn().Str("code", se.Code).Int("status", se.Status).Msg("incremental copy refused")
 		dec := copyjob.DecideStartError(se)
+		// Another copy running and transient refusals are expected waits.
+		level := zerolog.WarnLevel
+		if dec.Action == copyjob.AlreadyPending || dec.Action == copyjob.RetryLater {
+			level = zerolog.InfoLevel
+		}
+		in.log.WithLevel(level).Str("code", se.Code).Int("status", se.Status).Msg("incremental copy refused")
 		if dec.Action == copyjob.AlreadyPending {
 			// A redelivery or an SDK retry already started it: find out
 			// whether the pending copy is ours.
