@@ -33,15 +33,14 @@ type stack struct {
 	clock   *clock.Fake
 	emu     *storageemu.Emulator
 	blobURL string // emulator account URL
-	broker  *funchost.Broker
+	bus     testBus
 	host    *funchost.Host
 	logs    *bytes.Buffer
 	key     *blob.SharedKeyCredential
 }
 
-const eventsSubscription = "copy-events/Subscriptions/all"
-
-func newStack(t *testing.T, settings map[string]string) *stack {
+// newStack wires the stack with a bus of kind (a key of testBusKinds).
+func newStack(t *testing.T, kind string, settings map[string]string) *stack {
 	t.Helper()
 	s := &stack{t: t, clock: clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}}
 	// 256 B/s: a 4 KiB page takes 16 simulated seconds, so copies are
@@ -50,16 +49,9 @@ func newStack(t *testing.T, settings map[string]string) *stack {
 	storage := httptest.NewServer(s.emu)
 	t.Cleanup(storage.Close)
 	s.blobURL = storage.URL + "/" + storageemu.DevAccountName
-	var err error
-	s.broker, err = funchost.NewBroker(funchost.BrokerOptions{
-		Clock:  s.clock,
-		Queues: []string{"snapshot-created", "copy-poll"},
-		Topics: map[string][]string{"copy-events": {"all"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.bus = testBusKinds[kind](t, s.clock)
 	env := map[string]string{
+		// Not dialled: the senders come from s.bus.
 		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 		config.SettingStorageConnectionString: storageemu.ConnectionString(storage.URL, storageemu.DevAccount),
 		config.SettingDestinationContainerURL: s.blobURL + "/backups",
@@ -73,18 +65,14 @@ func newStack(t *testing.T, settings map[string]string) *stack {
 		t.Fatal(err)
 	}
 	app, err := newApp(context.Background(), cfg, logging.New(s.logs, s.logs, cfg.LogLevel), s.clock,
-		func(entity string) (bus.Sender, error) { return s.broker.Sender(entity), nil })
+		func(entity string) (bus.Sender, error) { return s.bus.sender(entity), nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(app.close)
 	handler := httptest.NewServer(app.handler)
 	t.Cleanup(handler.Close)
-	sources, err := s.broker.Sources(map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.host, err = funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: handler.URL, Clock: s.clock})
+	s.host, err = funchost.NewHost(funchost.HostOptions{Functions: s.bus.sources(), BaseURL: handler.URL, Clock: s.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +123,7 @@ func (s *stack) writeAndSnapshot(pb *pageblob.Client, offset int64, fill byte) s
 func (s *stack) send(id, data string) {
 	s.t.Helper()
 	body := `{"specversion":"1.0","type":"Contoso.SnapshotCreated","source":"/test","id":"` + id + `","data":` + data + `}`
-	err := s.broker.Sender("snapshot-created").SendMessage(context.Background(), &azservicebus.Message{MessageID: to.Ptr(id), Body: []byte(body), ContentType: to.Ptr("application/cloudevents+json")}, nil)
+	err := s.bus.sender(triggerQueue).SendMessage(context.Background(), &azservicebus.Message{MessageID: to.Ptr(id), Body: []byte(body), ContentType: to.Ptr("application/cloudevents+json")}, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -160,7 +148,7 @@ type event struct {
 
 func (s *stack) events() []event {
 	var out []event
-	for _, m := range s.broker.Peek(eventsSubscription) {
+	for _, m := range s.bus.messages(eventsSubscription) {
 		var e event
 		if err := json.Unmarshal(m.Body, &e); err != nil {
 			s.t.Fatal(err)
@@ -190,15 +178,21 @@ func (s *stack) checkNoSecretsOrDeadLetters() {
 	if strings.Contains(s.logs.String(), "sig=") && !strings.Contains(s.logs.String(), "sig=REDACTED") {
 		s.t.Errorf("a SAS signature was logged")
 	}
-	for _, e := range []string{"snapshot-created", "copy-poll"} {
-		if dl := s.broker.Stats(e).DeadLettered; len(dl) > 0 {
+	for _, e := range []string{triggerQueue, pollQueue} {
+		if dl := s.bus.deadLettered(e); len(dl) > 0 {
 			s.t.Errorf("%s dead-lettered %d messages: %s", e, len(dl), dl[0].DeadLetterReason)
 		}
 	}
 }
 
 func TestEndToEndChain(t *testing.T) {
-	s := newStack(t, nil)
+	for kind := range testBusKinds {
+		t.Run(kind, func(t *testing.T) { testEndToEndChain(t, kind) })
+	}
+}
+
+func testEndToEndChain(t *testing.T, kind string) {
+	s := newStack(t, kind, nil)
 	src := s.disk("vm1.vhd")
 	snaps := []string{s.writeAndSnapshot(src, 0, 1)}
 	s.sendSnapshot("e1", src, snaps[0])
@@ -276,17 +270,22 @@ func TestEndToEndOutcomes(t *testing.T) {
 			s.sendSnapshot("e1", src, s.writeAndSnapshot(src, 0, 1))
 		}, "Failed", "TimedOut"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			s := newStack(t, map[string]string{config.SettingCopyDeadline: "1h"})
-			c.scenario(s)
-			s.run()
-			events := s.events()
-			last := events[len(events)-1]
-			if last.Type != "Snapcopy.IncrementalCopy."+c.wantType || (c.wantCode != "" && last.Data["failureCode"] != c.wantCode) {
-				t.Fatalf("last event %s %v, want %s %s", last.Type, last.Data["failureCode"], c.wantType, c.wantCode)
-			}
-			s.checkNoSecretsOrDeadLetters()
-		})
+	for kind := range testBusKinds {
+		for _, c := range cases {
+			t.Run(kind+"/"+c.name, func(t *testing.T) {
+				s := newStack(t, kind, map[string]string{config.SettingCopyDeadline: "1h"})
+				c.scenario(s)
+				s.run()
+				events := s.events()
+				if len(events) == 0 {
+					t.Fatal("no events")
+				}
+				last := events[len(events)-1]
+				if last.Type != "Snapcopy.IncrementalCopy."+c.wantType || (c.wantCode != "" && last.Data["failureCode"] != c.wantCode) {
+					t.Fatalf("last event %s %v, want %s %s", last.Type, last.Data["failureCode"], c.wantType, c.wantCode)
+				}
+				s.checkNoSecretsOrDeadLetters()
+			})
+		}
 	}
 }
