@@ -217,4 +217,3 @@ func (a *amqpTestBus) waiting(queue string) int {
 	}
 	return c.Active + c.Locked + c.Scheduled
 }
-
