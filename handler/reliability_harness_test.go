@@ -8,7 +8,9 @@ package main
 //     and timeouts on any request), latency through the emulator's Sleep
 //     (recorded, never waited), and lost answers to Incremental Copy (the
 //     copy starts, the connection drops before the 202 arrives);
-//   - bus: FailNextSends on the poll queue, the trigger queue and the topic;
+//   - bus: the next sends or schedules to the poll queue, the trigger queue
+//     or the topic refused (server-busy over AMQP, which the SDK retries
+//     once; an injected error on the in-memory broker);
 //   - process: a crash at a step boundary (the invocation's durable steps so
 //     far stand, nothing after them happens, and the host sees a 500 or a
 //     dropped connection).
@@ -46,13 +48,6 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
-)
-
-// Entities, as configured by default.
-const (
-	relTriggerQueue = "snapshot-created"
-	relPollQueue    = "copy-poll"
-	relEventsTopic  = "copy-events"
 )
 
 // relRates are the fault probabilities. Per-invocation failure stays far
@@ -98,7 +93,7 @@ type relHarness struct {
 	emu     *storageemu.Emulator
 	blobURL string // emulator account URL
 	key     *blob.SharedKeyCredential
-	broker  *funchost.Broker
+	bus     testBus
 	host    *funchost.Host
 	logs    *bytes.Buffer // written under logging's own lock; read after runs
 
@@ -143,7 +138,8 @@ type relStats struct {
 	SimulatedStart, SimEnd time.Time
 }
 
-func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
+// newRelHarness wires the stack with a bus of kind (a key of testBusKinds).
+func newRelHarness(t *testing.T, kind string, seed uint64, rates relRates) *relHarness {
 	t.Helper()
 	h := &relHarness{
 		t: t, seed: seed, rates: rates,
@@ -168,15 +164,7 @@ func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	t.Cleanup(storage.Close)
 	h.blobURL = storage.URL + "/" + storageemu.DevAccountName
 
-	var err error
-	h.broker, err = funchost.NewBroker(funchost.BrokerOptions{
-		Clock:  h.clock,
-		Queues: []string{relTriggerQueue, relPollQueue},
-		Topics: map[string][]string{relEventsTopic: {"all"}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.bus = testBusKinds[kind](t, h.clock)
 	env := map[string]string{
 		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 		config.SettingStorageConnectionString: storageemu.ConnectionString(storage.URL, storageemu.DevAccount),
@@ -193,7 +181,7 @@ func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	}
 	app, err := newApp(context.Background(), cfg, logging.New(h.logs, h.logs, cfg.LogLevel), h.clock,
 		func(entity string) (bus.Sender, error) {
-			return &relSender{h: h, entity: entity, inner: h.broker.Sender(entity)}, nil
+			return &relSender{h: h, entity: entity, inner: h.bus.sender(entity)}, nil
 		})
 	if err != nil {
 		t.Fatal(err)
@@ -201,12 +189,8 @@ func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	t.Cleanup(app.close)
 	handler := httptest.NewServer(h.wrapHandler(app.handler))
 	t.Cleanup(handler.Close)
-	sources, err := h.broker.Sources(map[string]string{"SnapshotCreated": relTriggerQueue, "CopyPoll": relPollQueue})
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.host, err = funchost.NewHost(funchost.HostOptions{
-		Functions:    sources,
+		Functions:    h.bus.sources(),
 		BaseURL:      handler.URL,
 		Clock:        h.clock,
 		OnInvocation: h.onInvocation,
@@ -269,13 +253,14 @@ func (h *relHarness) run() {
 
 // clearBusFaults resets pending FailNextSends before the producer sends.
 func (h *relHarness) clearBusFaults() {
-	for _, e := range []string{relTriggerQueue, relPollQueue, relEventsTopic} {
-		h.broker.FailNextSends(e, 0)
+	for _, e := range []string{triggerQueue, pollQueue, eventsTopic} {
+		h.bus.failNextSends(e, 0)
 	}
 }
 
 // produce schedules a producer's message on the trigger queue at at,
-// retrying like a producer would if the bus refuses.
+// retrying like a producer would if the bus refuses (injected faults are
+// cleared before producing, so a refusal here means a broken bus).
 func (h *relHarness) produce(id string, body []byte, at time.Time) {
 	h.t.Helper()
 	m := &azservicebus.Message{Body: body, ContentType: ptr("application/cloudevents+json")}
@@ -283,11 +268,11 @@ func (h *relHarness) produce(id string, body []byte, at time.Time) {
 		m.MessageID = ptr(id)
 	}
 	for try := 0; ; try++ {
-		_, err := h.broker.Sender(relTriggerQueue).ScheduleMessages(context.Background(), []*azservicebus.Message{m}, at, nil)
+		_, err := h.bus.sender(triggerQueue).ScheduleMessages(context.Background(), []*azservicebus.Message{m}, at, nil)
 		if err == nil {
 			return
 		}
-		if !errors.Is(err, funchost.ErrInjected) || try > 5 {
+		if try > 5 {
 			h.t.Fatalf("seed %d: produce %s: %v", h.seed, id, err)
 		}
 		h.stats.ProducerSendRetries++
@@ -309,7 +294,7 @@ func (h *relHarness) onInvocation(inv funchost.Invocation) {
 	var busEntity string
 	var busN int
 	if c := h.chance(append([]any{"bus-fail"}, key...)...); c < h.rates.BusFail {
-		entities := []string{relPollQueue, relTriggerQueue, relEventsTopic}
+		entities := []string{pollQueue, triggerQueue, eventsTopic}
 		busEntity = entities[int(c/h.rates.BusFail*3)%3]
 		busN = 1 + int(h.chance(append([]any{"bus-fail-n"}, key...)...)*2)
 		h.stats.BusFailsInjected[busEntity] += busN
@@ -322,7 +307,7 @@ func (h *relHarness) onInvocation(inv funchost.Invocation) {
 	}
 	h.mu.Unlock()
 	if busEntity != "" {
-		h.broker.FailNextSends(busEntity, busN)
+		h.bus.failNextSends(busEntity, busN)
 	}
 	if fault != nil {
 		h.emu.InjectFault(*fault)
@@ -433,7 +418,7 @@ func dropConnection(w http.ResponseWriter) bool {
 type relSender struct {
 	h      *relHarness
 	entity string
-	inner  *funchost.Sender
+	inner  bus.Sender
 }
 
 var _ bus.Sender = (*relSender)(nil)
@@ -457,9 +442,9 @@ func (s *relSender) ScheduleMessages(ctx context.Context, ms []*azservicebus.Mes
 // stepOf names the durable step a send is.
 func (s *relSender) stepOf() string {
 	switch s.entity {
-	case relPollQueue:
+	case pollQueue:
 		return "schedule-poll"
-	case relTriggerQueue:
+	case triggerQueue:
 		return "defer-trigger"
 	default:
 		return "publish"

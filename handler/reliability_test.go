@@ -1,8 +1,9 @@
 package main
 
 // TestReliability is the fault-injection suite of issue 5: hundreds of
-// randomized copy jobs through the real handler, the host simulator and the
-// storage emulator on a simulated clock, with storage faults, bus faults,
+// randomized copy jobs through the real handler, the host simulator (its
+// listeners and the handler's senders are real azservicebus clients talking
+// AMQP to busemu) and the storage emulator on a simulated clock, with storage faults, bus faults,
 // process crashes at step boundaries, duplicate and shuffled deliveries and
 // bad inputs, then checks that nothing was lost, nothing happened twice and
 // nothing leaked. See reliability_harness_test.go for the fault model and
@@ -10,6 +11,7 @@ package main
 //
 //	go test -v -run Reliability ./handler/                  # a random seed, printed
 //	SNAPCOPY_RELIABILITY_SEED=42 go test -run Reliability ./handler/   # replay
+//	SNAPCOPY_RELIABILITY_BUS=memory go test -run Reliability ./handler/  # in-memory broker instead of busemu over AMQP
 
 import (
 	"bytes"
@@ -33,11 +35,26 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
 )
 
-const relSeedEnv = "SNAPCOPY_RELIABILITY_SEED"
+const (
+	relSeedEnv = "SNAPCOPY_RELIABILITY_SEED"
+	// relBusEnv picks the bus (a key of testBusKinds); default amqp: busemu
+	// through the real azservicebus client.
+	relBusEnv = "SNAPCOPY_RELIABILITY_BUS"
+)
+
+func relBusKind(t *testing.T) string {
+	kind := os.Getenv(relBusEnv)
+	if kind == "" {
+		return "amqp"
+	}
+	if testBusKinds[kind] == nil {
+		t.Fatalf("%s=%q: want amqp or memory", relBusEnv, kind)
+	}
+	return kind
+}
 
 func relSeed(t *testing.T) uint64 {
 	if v := os.Getenv(relSeedEnv); v != "" {
@@ -56,9 +73,10 @@ func TestReliability(t *testing.T) {
 	}
 	seed := relSeed(t)
 	wallStart := time.Now()
-	t.Logf("reliability seed %d (replay with %s=%d go test -run Reliability ./handler/)", seed, relSeedEnv, seed)
+	kind := relBusKind(t)
+	t.Logf("reliability seed %d on the %s bus (replay with %s=%d %s=%s go test -run Reliability ./handler/)", seed, kind, relSeedEnv, seed, relBusEnv, kind)
 
-	h := newRelHarness(t, seed, defaultRelRates)
+	h := newRelHarness(t, kind, seed, defaultRelRates)
 	w := newRelWorkload(seed)
 	h.createDisks(w, 20+w.rng.IntN(5))
 
@@ -179,7 +197,7 @@ type relEvent struct {
 		FailureDescription  string `json:"failureDescription"`
 		MessageID           string `json:"messageId"`
 	} `json:"data"`
-	msg *funchost.Message
+	msg busMessage
 }
 
 func (e relEvent) outcome() string { return e.Type[strings.LastIndex(e.Type, ".")+1:] }
@@ -192,7 +210,7 @@ type relJob struct {
 
 func (h *relHarness) check(w *relWorkload) *relReport {
 	r := &relReport{eventsByType: map[string]int{}, handlerSends: map[string]int{}}
-	subscription := funchost.SubscriptionPath(relEventsTopic, "all")
+	subscription := eventsSubscription
 
 	// Expected jobs, by key.
 	jobs := map[string]*relJob{}
@@ -211,15 +229,14 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 	r.jobs, r.destinations = len(jobs), len(w.disks)
 
 	// Dead letters and leftovers.
-	for _, e := range []string{relTriggerQueue, relPollQueue, subscription} {
-		st := h.broker.Stats(e)
-		for _, m := range st.DeadLettered {
+	for _, e := range []string{triggerQueue, pollQueue, subscription} {
+		for _, m := range h.bus.deadLettered(e) {
 			r.deadLettered++
-			r.failf("dead-lettered on %s: message %s after %d deliveries (%s: %s); body %.200s", e, m.ID, m.DeliveryCount, m.DeadLetterReason, m.DeadLetterDescription, m.Body)
+			r.failf("dead-lettered on %s: message %s after %d deliveries (%s: %s); body %.200s", e, m.ID, m.DeliveryCount, m.DeadLetterReason, m.DeadLetterError, m.Body)
 		}
-		if e != subscription && st.Ready+st.Locked > 0 {
-			r.queuesLeft += st.Ready + st.Locked
-			r.failf("%s still holds %d ready and %d locked messages after the run", e, st.Ready, st.Locked)
+		if n := h.bus.waiting(e); e != subscription && n > 0 {
+			r.queuesLeft += n
+			r.failf("%s still holds %d messages after the run", e, n)
 		}
 	}
 
@@ -232,7 +249,7 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 
 	// Events, after duplicate detection.
 	var events []relEvent
-	for _, m := range h.broker.Peek(subscription) {
+	for _, m := range h.bus.messages(subscription) {
 		var e relEvent
 		if err := json.Unmarshal(m.Body, &e); err != nil {
 			r.failf("event %s is not JSON: %v", m.ID, err)
@@ -268,7 +285,7 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 	}
 	sentAt := map[string][]time.Time{}
 	for _, s := range h.sent {
-		if s.Entity == relEventsTopic && s.OK {
+		if s.Entity == eventsTopic && s.OK {
 			sentAt[s.ID] = append(sentAt[s.ID], s.At)
 		}
 	}
@@ -536,7 +553,7 @@ func (h *relHarness) checkSecrets(w *relWorkload, logs string, events []relEvent
 		hay = append(hay, haystack{"event " + e.ID, string(e.msg.Body) + fmt.Sprint(e.msg.Properties)})
 	}
 	for _, s := range h.sent {
-		if s.Entity == relTriggerQueue {
+		if s.Entity == triggerQueue {
 			// A deferred trigger is the producer's message re-scheduled
 			// unchanged (README, Security): a SAS the producer put there
 			// stays there. Counted, not a leak.

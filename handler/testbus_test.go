@@ -49,6 +49,7 @@ type testBus interface {
 type busMessage struct {
 	ID, Subject                       string
 	Body                              []byte
+	Properties                        map[string]any
 	DeliveryCount                     int
 	DeadLetterReason, DeadLetterError string
 }
@@ -104,7 +105,7 @@ func (m *memoryTestBus) waiting(queue string) int {
 func fromFunchost(ms []*funchost.Message) []busMessage {
 	out := make([]busMessage, len(ms))
 	for i, m := range ms {
-		out[i] = busMessage{ID: m.ID, Subject: m.Subject, Body: m.Body, DeliveryCount: m.DeliveryCount,
+		out[i] = busMessage{ID: m.ID, Subject: m.Subject, Body: m.Body, Properties: m.Properties, DeliveryCount: m.DeliveryCount,
 			DeadLetterReason: m.DeadLetterReason, DeadLetterError: m.DeadLetterDescription}
 	}
 	return out
@@ -204,7 +205,7 @@ func (a *amqpTestBus) infos(path string) []busMessage {
 	}
 	out := make([]busMessage, len(infos))
 	for i, m := range infos {
-		out[i] = busMessage{ID: m.MessageID, Subject: m.Subject, Body: m.Body, DeliveryCount: int(m.DeliveryCount) + 1,
+		out[i] = busMessage{ID: m.MessageID, Subject: m.Subject, Body: m.Body, Properties: m.ApplicationProperties, DeliveryCount: int(m.DeliveryCount) + 1,
 			DeadLetterReason: m.DeadLetterReason, DeadLetterError: m.DeadLetterErrorDescription}
 	}
 	return out

@@ -46,6 +46,7 @@ func NewReceiverSource(r *azservicebus.Receiver, path string, view BrokerView) S
 }
 
 func (s *receiverSource) Receive(ctx context.Context, max int, wait bool) ([]*Message, error) {
+	var opts *azservicebus.ReceiveMessagesOptions
 	if !wait {
 		if s.view == nil {
 			return nil, errors.New("funchost: a receiver source without a BrokerView cannot tell what is available now; use Run")
@@ -54,14 +55,19 @@ func (s *receiverSource) Receive(ctx context.Context, max int, wait bool) ([]*Me
 		if err != nil {
 			return nil, err
 		}
-		if pending-s.heldCount() <= 0 {
+		available := pending - s.heldCount()
+		if available <= 0 {
 			return nil, nil
 		}
+		// Ask for no more than is there, and do not linger for more: the
+		// next Dispatch round comes back for late arrivals.
+		max = min(max, available)
+		opts = &azservicebus.ReceiveMessagesOptions{TimeAfterFirstMessage: time.Millisecond}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, receiveBound)
 		defer cancel()
 	}
-	received, err := s.r.ReceiveMessages(ctx, max, nil)
+	received, err := s.r.ReceiveMessages(ctx, max, opts)
 	if err != nil && (wait || !errors.Is(err, context.DeadlineExceeded)) {
 		return nil, err
 	}
