@@ -1,0 +1,377 @@
+package main
+
+// The live smoke test of issue 7: the whole chain (producer → Service Bus →
+// host → handler → Azure Storage → events) against a real storage account
+// and namespace. It deploys nothing:
+//
+//	SNAPCOPY_LIVE_STORAGE_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=core.windows.net' \
+//	SNAPCOPY_LIVE_SERVICEBUS_CONNECTION_STRING='Endpoint=sb://….servicebus.windows.net/;SharedAccessKeyName=…;SharedAccessKey=…' \
+//	go test -v -run Live ./handler/
+//
+// The namespace needs snapcopy's entities as infra creates them (the names
+// can be changed with SNAPCOPY_TRIGGER_QUEUE, SNAPCOPY_POLL_QUEUE,
+// SNAPCOPY_EVENTS_TOPIC and SNAPCOPY_LIVE_EVENTS_SUBSCRIPTION, default
+// "all"), and no function app may listen on it: the test is the host. It
+// completes only its own events and abandons others. Two containers with
+// unique names are created in the account and deleted afterwards.
+// Without both settings the test skips. TestLiveChainOnStandIns runs the
+// same scenario against the stand-ins on every `go test`, so the live
+// test's own code is never untested.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+
+	"github.com/snapcopy/snapcopy/handler/internal/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/logging"
+	"github.com/snapcopy/snapcopy/handler/internal/ops"
+	"github.com/snapcopy/snapcopy/handler/internal/redact"
+	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+)
+
+const (
+	liveStorageEnv      = "SNAPCOPY_LIVE_STORAGE_CONNECTION_STRING"
+	liveServiceBusEnv   = "SNAPCOPY_LIVE_SERVICEBUS_CONNECTION_STRING"
+	liveSubscriptionEnv = "SNAPCOPY_LIVE_EVENTS_SUBSCRIPTION"
+)
+
+// liveTarget is where the chain runs.
+type liveTarget struct {
+	storageConn, busConn string
+	trigger, poll        string
+	events, subscription string
+	// timeout bounds the scenario; pollMin is SNAPCOPY_POLL_MIN_DELAY.
+	timeout time.Duration
+	pollMin string
+}
+
+func TestLiveChain(t *testing.T) {
+	storageConn, busConn := os.Getenv(liveStorageEnv), os.Getenv(liveServiceBusEnv)
+	if storageConn == "" || busConn == "" {
+		t.Skipf("live chain skipped: set %s and %s to run it", liveStorageEnv, liveServiceBusEnv)
+	}
+	runLiveChain(t, liveTarget{
+		storageConn: storageConn, busConn: busConn,
+		trigger:      envOr(config.SettingTriggerQueue, triggerQueue),
+		poll:         envOr(config.SettingPollQueue, pollQueue),
+		events:       envOr(config.SettingEventsTopic, eventsTopic),
+		subscription: envOr(liveSubscriptionEnv, "all"),
+		timeout:      20 * time.Minute, pollMin: "5s",
+	})
+}
+
+// TestLiveChainOnStandIns is the live scenario against the storage
+// emulator and busemu over loopback HTTP and AMQP, on the real clock.
+func TestLiveChainOnStandIns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs in real time")
+	}
+	storage := httptest.NewServer(storageemu.New(storageemu.Options{CopyRate: 64 << 20}))
+	t.Cleanup(storage.Close)
+	b, err := busemu.New(busemu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	if _, err := b.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	runLiveChain(t, liveTarget{
+		storageConn: storageemu.ConnectionString(storage.URL, storageemu.DevAccount), busConn: b.ConnectionString(),
+		trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: busemu.SubscriptionAll,
+		timeout: time.Minute, pollMin: "1s",
+	})
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// runLiveChain copies three generations of a small disk through the real
+// handler and checks each Completed event against the bytes in storage,
+// then reads the chain with `handler status`.
+func runLiveChain(t *testing.T, tg liveTarget) {
+	ctx, cancel := context.WithTimeout(context.Background(), tg.timeout)
+	defer cancel()
+	lc := newLiveChain(t, ctx, tg)
+	disk := lc.createDisk(ctx, "vm1.vhd", 1<<20)
+	for gen := 1; gen <= 3; gen++ {
+		snapshot := lc.writeAndSnapshot(ctx, disk, gen)
+		lc.send(ctx, disk.URL(), snapshot)
+		e := lc.awaitOutcome(ctx, snapshot)
+		if e.Type != "Snapcopy.IncrementalCopy.Completed" {
+			t.Fatalf("generation %d: %s %s: %s", gen, e.Type, e.Data.FailureCode, e.Data.FailureDescription)
+		}
+		lc.verify(ctx, disk, snapshot, e.Data.DestinationSnapshot)
+		t.Logf("generation %d: snapshot %s copied to %s (%d bytes, %d polls)", gen, snapshot, e.Data.DestinationSnapshot, e.Data.BytesCopied, e.Data.Polls)
+		lc.lastSnapshot = snapshot
+	}
+	lc.checkStatus(ctx)
+	lc.checkNoSecrets()
+}
+
+// liveChain is one run: its containers, the handler and host, the events.
+type liveChain struct {
+	t            *testing.T
+	tg           liveTarget
+	src, dst     *container.Client
+	logs         *lockedBuffer
+	events       *azservicebus.Receiver
+	lastSnapshot string
+}
+
+func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
+	lc := &liveChain{t: t, tg: tg, logs: &lockedBuffer{}}
+	prefix := "snapcopy-live-" + strings.ToLower(rand.Text()[:10])
+	for _, c := range []struct {
+		client **container.Client
+		suffix string
+	}{{&lc.src, "-src"}, {&lc.dst, "-dst"}} {
+		name := prefix + c.suffix
+		client, err := container.NewClientFromConnectionString(tg.storageConn, name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.Create(ctx, nil); err != nil {
+			t.Fatalf("create container %s: %v", name, err)
+		}
+		t.Cleanup(func() { _, _ = client.Delete(context.WithoutCancel(ctx), nil) })
+		*c.client = client
+	}
+
+	env := map[string]string{
+		config.SettingServiceBusConnection:    tg.busConn,
+		config.SettingStorageConnectionString: tg.storageConn,
+		config.SettingTriggerQueue:            tg.trigger,
+		config.SettingPollQueue:               tg.poll,
+		config.SettingEventsTopic:             tg.events,
+		config.SettingDestinationContainerURL: lc.dst.URL(),
+		config.SettingAllowedSources:          lc.src.URL(),
+		config.SettingAllowedDestinations:     lc.dst.URL(),
+		config.SettingPollMinDelay:            tg.pollMin,
+		config.SettingPollMaxDelay:            "30s",
+		config.SettingCopyDeadline:            "30m",
+		config.SettingLogLevel:                "debug",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// senders nil: the handler dials Service Bus from the connection string.
+	app, err := newApp(ctx, cfg, logging.New(lc.logs, lc.logs, cfg.LogLevel), clock.Real{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(app.close)
+	handler := httptest.NewServer(app.handler)
+	t.Cleanup(handler.Close)
+
+	client, err := azservicebus.NewClientFromConnectionString(tg.busConn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close(context.Background()) })
+	sources := map[string]funchost.Source{}
+	for fn, queue := range map[string]string{"SnapshotCreated": tg.trigger, "CopyPoll": tg.poll} {
+		r, err := client.NewReceiverForQueue(queue, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources[fn] = funchost.NewReceiverSource(r, queue, nil)
+	}
+	if lc.events, err = client.NewReceiverForSubscription(tg.events, tg.subscription, nil); err != nil {
+		t.Fatal(err)
+	}
+	host, err := funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: handler.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostCtx, stopHost := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = host.Run(hostCtx) }()
+	t.Cleanup(func() { stopHost(); wg.Wait() })
+	return lc
+}
+
+func (lc *liveChain) createDisk(ctx context.Context, name string, size int64) *pageblob.Client {
+	disk := lc.src.NewPageBlobClient(name)
+	if _, err := disk.Create(ctx, size, nil); err != nil {
+		lc.t.Fatalf("create %s: %v", name, err)
+	}
+	return disk
+}
+
+// writeAndSnapshot writes 64 KiB of random bytes at a place that depends
+// on the generation, then snapshots the disk.
+func (lc *liveChain) writeAndSnapshot(ctx context.Context, disk *pageblob.Client, gen int) string {
+	page := make([]byte, 64<<10)
+	_, _ = rand.Read(page)
+	offset := int64(gen%8) * (128 << 10)
+	if _, err := disk.UploadPages(ctx, streaming.NopCloser(bytes.NewReader(page)), blob.HTTPRange{Offset: offset, Count: int64(len(page))}, nil); err != nil {
+		lc.t.Fatalf("write generation %d: %v", gen, err)
+	}
+	snap, err := disk.CreateSnapshot(ctx, nil)
+	if err != nil {
+		lc.t.Fatalf("snapshot generation %d: %v", gen, err)
+	}
+	return *snap.Snapshot
+}
+
+// send is `handler send`, as an operator or producer would run it.
+func (lc *liveChain) send(ctx context.Context, source, snapshot string) {
+	var out, errOut bytes.Buffer
+	args := []string{"-connection", lc.tg.busConn, "-queue", lc.tg.trigger, "-source", source, "-snapshot", snapshot}
+	if err := ops.RunSend(ctx, args, &out, &errOut); err != nil {
+		lc.t.Fatalf("handler send: %v\n%s", err, errOut.String())
+	}
+	lc.logs.Write(out.Bytes())
+}
+
+// liveEvent is the part of an outcome event the test reads.
+type liveEvent struct {
+	Type string `json:"type"`
+	Data struct {
+		DestinationBlobURL  string `json:"destinationBlobUrl"`
+		SourceSnapshot      string `json:"sourceSnapshot"`
+		DestinationSnapshot string `json:"destinationSnapshot"`
+		BytesCopied         int64  `json:"bytesCopied"`
+		Polls               int    `json:"polls"`
+		FailureCode         string `json:"failureCode"`
+		FailureDescription  string `json:"failureDescription"`
+	} `json:"data"`
+}
+
+// awaitOutcome receives events until the terminal one of snapshot, and
+// completes the events of this run, abandoning anyone else's.
+func (lc *liveChain) awaitOutcome(ctx context.Context, snapshot string) liveEvent {
+	for {
+		msgs, err := lc.events.ReceiveMessages(ctx, 10, nil)
+		if err != nil {
+			lc.t.Fatalf("waiting for the outcome of %s: %v\nhandler log:\n%s", snapshot, err, lc.logs.String())
+		}
+		for _, m := range msgs {
+			var e liveEvent
+			ours := json.Unmarshal(m.Body, &e) == nil && strings.HasPrefix(e.Data.DestinationBlobURL, lc.dst.URL()+"/")
+			if !ours {
+				_ = lc.events.AbandonMessage(ctx, m, nil)
+				continue
+			}
+			if err := lc.events.CompleteMessage(ctx, m, nil); err != nil {
+				lc.t.Fatal(err)
+			}
+			if e.Data.SourceSnapshot == snapshot && e.Type != "Snapcopy.IncrementalCopy.GapUnchecked" {
+				return e
+			}
+		}
+	}
+}
+
+// verify compares the destination snapshot with its source, byte for byte.
+func (lc *liveChain) verify(ctx context.Context, disk *pageblob.Client, snapshot, destSnapshot string) {
+	src, err := disk.WithSnapshot(snapshot)
+	if err != nil {
+		lc.t.Fatal(err)
+	}
+	dst, err := lc.dst.NewPageBlobClient(blobName(disk.URL())).WithSnapshot(destSnapshot)
+	if err != nil {
+		lc.t.Fatal(err)
+	}
+	if a, b := lc.download(ctx, src), lc.download(ctx, dst); !bytes.Equal(a, b) {
+		lc.t.Errorf("destination snapshot %s (%d bytes) differs from source snapshot %s (%d bytes)", destSnapshot, len(b), snapshot, len(a))
+	}
+}
+
+func (lc *liveChain) download(ctx context.Context, c *pageblob.Client) []byte {
+	resp, err := c.DownloadStream(ctx, nil)
+	if err != nil {
+		lc.t.Fatalf("download %s: %v", c.URL(), err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		lc.t.Fatal(err)
+	}
+	return data
+}
+
+func blobName(blobURL string) string { return blobURL[strings.LastIndex(blobURL, "/")+1:] }
+
+// checkStatus is `handler status` on the destination: it must name the
+// last copied snapshot.
+func (lc *liveChain) checkStatus(ctx context.Context) {
+	var out, errOut bytes.Buffer
+	dest := lc.dst.URL() + "/vm1.vhd"
+	if err := ops.RunStatus(ctx, []string{dest, "-connection", lc.tg.storageConn, "-json", "-sample", "0"}, &out, &errOut); err != nil {
+		lc.t.Fatalf("handler status: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), lc.lastSnapshot) {
+		lc.t.Errorf("handler status does not name the last copied snapshot %s:\n%s", lc.lastSnapshot, out.String())
+	}
+	lc.logs.Write(out.Bytes())
+}
+
+// checkNoSecrets greps the handler's log and the commands' output for
+// SAS signatures and account keys.
+func (lc *liveChain) checkNoSecrets() {
+	logs := lc.logs.String()
+	for _, i := range sigValue.FindAllStringSubmatchIndex(logs, -1) {
+		if logs[i[2]:i[3]] != redact.Marker {
+			lc.t.Errorf("a SAS signature was logged: %s", lineAround(logs, i[0]))
+		}
+	}
+	for _, secret := range []string{connectionValue(lc.tg.storageConn, "AccountKey"), connectionValue(lc.tg.busConn, "SharedAccessKey")} {
+		if secret != "" && strings.Contains(logs, secret) {
+			lc.t.Errorf("a key from a connection string was logged")
+		}
+	}
+}
+
+// connectionValue is the value of key in a connection string.
+func connectionValue(conn, key string) string {
+	for _, part := range strings.Split(conn, ";") {
+		if k, v, ok := strings.Cut(part, "="); ok && strings.EqualFold(strings.TrimSpace(k), key) {
+			return v
+		}
+	}
+	return ""
+}
+
+// lockedBuffer is a log sink shared by the handler's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
