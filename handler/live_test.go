@@ -8,13 +8,21 @@ package main
 //	SNAPCOPY_LIVE_SERVICEBUS_CONNECTION_STRING='Endpoint=sb://….servicebus.windows.net/;SharedAccessKeyName=…;SharedAccessKey=…' \
 //	go test -v -run Live ./handler/
 //
+// or, with Azure credentials (DefaultAzureCredential: az login, workload or
+// managed identity; the production path, with user-delegation SAS), set
+// SNAPCOPY_LIVE_STORAGE_ACCOUNT_URL (https://<account>.blob.core.windows.net;
+// the identity needs Storage Blob Data Contributor) instead of the storage
+// connection string and SNAPCOPY_LIVE_SERVICEBUS_NAMESPACE
+// (<ns>.servicebus.windows.net; Azure Service Bus Data Owner) instead of the
+// Service Bus one.
+//
 // The namespace needs snapcopy's entities as infra creates them (the names
 // can be changed with SNAPCOPY_TRIGGER_QUEUE, SNAPCOPY_POLL_QUEUE,
 // SNAPCOPY_EVENTS_TOPIC and SNAPCOPY_LIVE_EVENTS_SUBSCRIPTION, default
 // "all"), and no function app may listen on it: the test is the host. It
 // completes only its own events and abandons others. Two containers with
 // unique names are created in the account and deleted afterwards.
-// Without both settings the test skips. TestLiveChainOnStandIns runs the
+// Without a storage and a Service Bus setting the test skips. TestLiveChainOnStandIns runs the
 // same scenario against the stand-ins on every `go test`, so the live
 // test's own code is never untested.
 
@@ -31,7 +39,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -49,33 +59,45 @@ import (
 
 const (
 	liveStorageEnv      = "SNAPCOPY_LIVE_STORAGE_CONNECTION_STRING"
+	liveStorageURLEnv   = "SNAPCOPY_LIVE_STORAGE_ACCOUNT_URL"
 	liveServiceBusEnv   = "SNAPCOPY_LIVE_SERVICEBUS_CONNECTION_STRING"
+	liveNamespaceEnv    = "SNAPCOPY_LIVE_SERVICEBUS_NAMESPACE"
 	liveSubscriptionEnv = "SNAPCOPY_LIVE_EVENTS_SUBSCRIPTION"
 )
 
-// liveTarget is where the chain runs.
+// liveTarget is where the chain runs: each service by connection string,
+// or by address with token (Azure credentials).
 type liveTarget struct {
-	storageConn, busConn string
-	trigger, poll        string
-	events, subscription string
+	storageConn, storageAccountURL string
+	busConn, busNamespace          string
+	token                          azcore.TokenCredential
+	trigger, poll                  string
+	events, subscription           string
 	// timeout bounds the scenario; pollMin is SNAPCOPY_POLL_MIN_DELAY.
 	timeout time.Duration
 	pollMin string
 }
 
 func TestLiveChain(t *testing.T) {
-	storageConn, busConn := os.Getenv(liveStorageEnv), os.Getenv(liveServiceBusEnv)
-	if storageConn == "" || busConn == "" {
-		t.Skipf("live chain skipped: set %s and %s to run it", liveStorageEnv, liveServiceBusEnv)
+	tg := liveTarget{
+		storageConn: os.Getenv(liveStorageEnv), storageAccountURL: strings.TrimSuffix(os.Getenv(liveStorageURLEnv), "/"),
+		busConn: os.Getenv(liveServiceBusEnv), busNamespace: os.Getenv(liveNamespaceEnv),
 	}
-	runLiveChain(t, liveTarget{
-		storageConn: storageConn, busConn: busConn,
-		trigger:      envOr(config.SettingTriggerQueue, triggerQueue),
-		poll:         envOr(config.SettingPollQueue, pollQueue),
-		events:       envOr(config.SettingEventsTopic, eventsTopic),
-		subscription: envOr(liveSubscriptionEnv, "all"),
-		timeout:      20 * time.Minute, pollMin: "5s",
-	})
+	if (tg.storageConn == "" && tg.storageAccountURL == "") || (tg.busConn == "" && tg.busNamespace == "") {
+		t.Skipf("live chain skipped: set %s or %s, and %s or %s, to run it", liveStorageEnv, liveStorageURLEnv, liveServiceBusEnv, liveNamespaceEnv)
+	}
+	if tg.storageConn == "" || tg.busConn == "" {
+		var err error
+		if tg.token, err = azidentity.NewDefaultAzureCredential(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg.trigger = envOr(config.SettingTriggerQueue, triggerQueue)
+	tg.poll = envOr(config.SettingPollQueue, pollQueue)
+	tg.events = envOr(config.SettingEventsTopic, eventsTopic)
+	tg.subscription = envOr(liveSubscriptionEnv, "all")
+	tg.timeout, tg.pollMin = 20*time.Minute, "5s"
+	runLiveChain(t, tg)
 }
 
 // TestLiveChainOnStandIns is the live scenario against the storage
@@ -99,6 +121,20 @@ func TestLiveChainOnStandIns(t *testing.T) {
 		trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: busemu.SubscriptionAll,
 		timeout: time.Minute, pollMin: "1s",
 	})
+}
+
+func (tg liveTarget) container(name string) (*container.Client, error) {
+	if tg.storageConn != "" {
+		return container.NewClientFromConnectionString(tg.storageConn, name, nil)
+	}
+	return container.NewClient(tg.storageAccountURL+"/"+name, tg.token, nil)
+}
+
+func (tg liveTarget) serviceBus() (*azservicebus.Client, error) {
+	if tg.busConn != "" {
+		return azservicebus.NewClientFromConnectionString(tg.busConn, nil)
+	}
+	return azservicebus.NewClient(tg.busNamespace, tg.token, nil)
 }
 
 func envOr(name, fallback string) string {
@@ -148,20 +184,21 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 		client **container.Client
 		suffix string
 	}{{&lc.src, "-src"}, {&lc.dst, "-dst"}} {
-		name := prefix + c.suffix
-		client, err := container.NewClientFromConnectionString(tg.storageConn, name, nil)
+		client, err := tg.container(prefix + c.suffix)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := client.Create(ctx, nil); err != nil {
-			t.Fatalf("create container %s: %v", name, err)
+			t.Fatalf("create container %s: %v", client.URL(), err)
 		}
 		t.Cleanup(func() { _, _ = client.Delete(context.WithoutCancel(ctx), nil) })
 		*c.client = client
 	}
 
 	env := map[string]string{
+		// Empty connection strings: the handler uses Azure credentials.
 		config.SettingServiceBusConnection:    tg.busConn,
+		config.SettingServiceBusNamespace:     tg.busNamespace,
 		config.SettingStorageConnectionString: tg.storageConn,
 		config.SettingTriggerQueue:            tg.trigger,
 		config.SettingPollQueue:               tg.poll,
@@ -178,7 +215,7 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// senders nil: the handler dials Service Bus from the connection string.
+	// senders nil: the handler dials Service Bus from its settings.
 	app, err := newApp(ctx, cfg, logging.New(lc.logs, lc.logs, cfg.LogLevel), clock.Real{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +224,7 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 	handler := httptest.NewServer(app.handler)
 	t.Cleanup(handler.Close)
 
-	client, err := azservicebus.NewClientFromConnectionString(tg.busConn, nil)
+	client, err := tg.serviceBus()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +279,7 @@ func (lc *liveChain) writeAndSnapshot(ctx context.Context, disk *pageblob.Client
 // send is `handler send`, as an operator or producer would run it.
 func (lc *liveChain) send(ctx context.Context, source, snapshot string) {
 	var out, errOut bytes.Buffer
-	args := []string{"-connection", lc.tg.busConn, "-queue", lc.tg.trigger, "-source", source, "-snapshot", snapshot}
+	args := []string{"-connection", lc.tg.busConn, "-namespace", lc.tg.busNamespace, "-queue", lc.tg.trigger, "-source", source, "-snapshot", snapshot}
 	if err := ops.RunSend(ctx, args, &out, &errOut); err != nil {
 		lc.t.Fatalf("handler send: %v\n%s", err, errOut.String())
 	}
