@@ -2,6 +2,7 @@ package consistency
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/packager"
 	"github.com/snapcopy/snapcopy/handler/internal/worker"
@@ -418,6 +420,81 @@ func TestParametersFileMatchesTemplate(t *testing.T) {
 	for _, name := range sortedKeys(params) {
 		if _, ok := doc.Parameters[name]; !ok && params[name] == "" {
 			p.addf("%s lacks %s, a parameter of %s without a default", rel, name, app.file.path)
+		}
+	}
+	p.report()
+}
+
+// TestStandInEntitiesMatchInfra: busemu creates snapcopy's entities with
+// the settings infra gives them, so the tests meet the windows, locks,
+// delivery counts and TTLs production has.
+func TestStandInEntitiesMatchInfra(t *testing.T) {
+	app := loadInfraApp(t)
+	resources := app.file.resources()
+	p := &problems{t: t}
+	// fieldsOf reads a Service Bus resource's properties by its name expression.
+	fieldsOf := func(kind, nameExpr string) map[string]string {
+		res, found := findEntity(resources, "Microsoft.ServiceBus/namespaces/"+kind, nameExpr)
+		if !found {
+			p.addf("%s: no Microsoft.ServiceBus/namespaces/%s resource named %s", app.file.path, kind, nameExpr)
+			return nil
+		}
+		props, _ := nestedBlock(res.body, "properties")
+		return topLevelProperties(props)
+	}
+	// A check compares the Bicep properties of one entity with busemu's,
+	// written in Bicep's spelling.
+	type check struct {
+		kind, expr, name string
+		props            map[string]string
+	}
+	var checks []check
+	add := func(kind, expr, name string, props map[string]string) {
+		checks = append(checks, check{kind, expr, name, props})
+	}
+	queues, topics := busemu.DefaultTopology()
+	settingOf := map[string]string{busemu.QueueSnapshotCreated: config.SettingTriggerQueue, busemu.QueueCopyPoll: config.SettingPollQueue}
+	for _, q := range queues {
+		pr := q.Properties
+		add("queues", app.settings[settingOf[q.Name]], q.Name, map[string]string{
+			"requiresDuplicateDetection":          fmt.Sprint(pr.RequiresDuplicateDetection),
+			"duplicateDetectionHistoryTimeWindow": pr.DuplicateDetectionHistoryTimeWindow.String(),
+			"lockDuration":                        pr.LockDuration.String(),
+			"maxDeliveryCount":                    fmt.Sprint(pr.MaxDeliveryCount),
+			"defaultMessageTimeToLive":            pr.DefaultMessageTimeToLive.String(),
+			"deadLetteringOnMessageExpiration":    fmt.Sprint(pr.DeadLetteringOnMessageExpiration),
+		})
+	}
+	for _, tp := range topics {
+		pr := tp.Properties
+		add("topics", app.settings[config.SettingEventsTopic], tp.Name, map[string]string{
+			"requiresDuplicateDetection":          fmt.Sprint(pr.RequiresDuplicateDetection),
+			"duplicateDetectionHistoryTimeWindow": pr.DuplicateDetectionHistoryTimeWindow.String(),
+			"defaultMessageTimeToLive":            pr.DefaultMessageTimeToLive.String(),
+		})
+		for _, s := range tp.Subscriptions {
+			sp := s.Properties
+			add("topics/subscriptions", "eventsSubscriptionName", tp.Name+"/"+s.Name, map[string]string{
+				"lockDuration":                     sp.LockDuration.String(),
+				"maxDeliveryCount":                 fmt.Sprint(sp.MaxDeliveryCount),
+				"defaultMessageTimeToLive":         sp.DefaultMessageTimeToLive.String(),
+				"deadLetteringOnMessageExpiration": fmt.Sprint(sp.DeadLetteringOnMessageExpiration),
+			})
+		}
+	}
+	for _, c := range checks {
+		fields := fieldsOf(c.kind, c.expr)
+		if fields == nil {
+			continue
+		}
+		for prop, standIn := range c.props {
+			got := strings.Trim(fields[prop], "'")
+			if d, err := isoDuration(got); err == nil {
+				got = d.String()
+			}
+			if got != standIn {
+				p.addf("%s %s: infra sets %s = %s, busemu.DefaultTopology %s", c.kind, c.name, prop, fields[prop], standIn)
+			}
 		}
 	}
 	p.report()
