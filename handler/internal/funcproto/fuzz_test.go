@@ -105,3 +105,29 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// FuzzUnquote checks the string-layer decoder against encoding/json, both
+// into a fresh buffer and in place.
+//
+//	go test -run '^$' -fuzz FuzzUnquote -fuzztime 60s ./handler/internal/funcproto/
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`"a\"b\\c\/d"`, `"\"x\" " `, `"\u00e9\n"`, `"a" b`, `"a\`, "\"\xff\"", "\"\t\""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if len(v) == 0 || v[0] != '"' {
+			t.Skip("unquote reads values that start with a quote")
+		}
+		var want string
+		err := json.Unmarshal(v, &want)
+		got, ok := unquote(nil, v)
+		if ok != (err == nil) || ok && string(got) != want {
+			t.Fatalf("unquote(%q) = %q, %v; encoding/json: %q, %v", v, got, ok, want, err)
+		}
+		buf := bytes.Clone(v)
+		got, ok = unquote(buf[:0], buf)
+		if ok != (err == nil) || ok && string(got) != want {
+			t.Fatalf("in place: unquote(%q) = %q, %v; encoding/json: %q, %v", v, got, ok, want, err)
+		}
+	})
+}

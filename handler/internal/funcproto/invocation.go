@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -45,7 +44,7 @@ type Invocation struct {
 // envelope is the host's request body.
 type envelope struct {
 	Data     map[string]json.RawMessage `json:"Data"`
-	Metadata map[string]json.RawMessage `json:"Metadata"`
+	Metadata metadata                   `json:"Metadata"`
 }
 
 // Decode parses a request body into an Invocation. The trigger's value is
@@ -64,22 +63,103 @@ func Decode(function, invocationID string, payload []byte) Invocation {
 		return inv
 	}
 	inv.Body = unwrapBody(raw)
-	m := env.Metadata
-	inv.MessageID = metaString(m["MessageId"])
-	inv.CorrelationID = metaString(m["CorrelationId"])
-	inv.ContentType = metaString(m["ContentType"])
-	inv.Subject = metaString(m["Subject"])
+	m := &env.Metadata
+	inv.MessageID = metaString(m[metaMessageID])
+	inv.CorrelationID = metaString(m[metaCorrelationID])
+	inv.ContentType = metaString(m[metaContentType])
+	inv.Subject = metaString(m[metaSubject])
 	if inv.Subject == "" {
-		inv.Subject = metaString(m["Label"])
+		inv.Subject = metaString(m[metaLabel])
 	}
-	inv.DeliveryCount = int(metaInt(m["DeliveryCount"]))
-	inv.SequenceNumber = metaInt(m["SequenceNumber"])
-	inv.EnqueuedTime = metaTime(m["EnqueuedTimeUtc"])
-	inv.ApplicationProperties = metaObject(m["ApplicationProperties"])
+	inv.DeliveryCount = int(metaInt(m[metaDeliveryCount]))
+	inv.SequenceNumber = metaInt(m[metaSequenceNumber])
+	inv.EnqueuedTime = metaTime(m[metaEnqueuedTimeUtc])
+	inv.ApplicationProperties = metaObject(m[metaApplicationProperties])
 	if inv.ApplicationProperties == nil {
-		inv.ApplicationProperties = metaObject(m["UserProperties"])
+		inv.ApplicationProperties = metaObject(m[metaUserProperties])
 	}
 	return inv
+}
+
+// The Metadata entries Decode reads, indexes into metadata.
+const (
+	metaMessageID = iota
+	metaCorrelationID
+	metaContentType
+	metaSubject
+	metaLabel
+	metaDeliveryCount
+	metaSequenceNumber
+	metaEnqueuedTimeUtc
+	metaApplicationProperties
+	metaUserProperties
+	numMeta
+)
+
+var metaNames = [numMeta]string{
+	"MessageId", "CorrelationId", "ContentType", "Subject", "Label",
+	"DeliveryCount", "SequenceNumber", "EnqueuedTimeUtc",
+	"ApplicationProperties", "UserProperties",
+}
+
+// metadata holds the raw values of the Metadata entries Decode reads. The
+// host's Metadata also carries sys, Client, the properties twice and every
+// top-level property of the body; decoding all of that into a map was most
+// of Decode's cost.
+type metadata [numMeta]json.RawMessage
+
+// UnmarshalJSON keeps the entries named in metaNames, with the semantics
+// of the map[string]json.RawMessage it replaces: names match exactly (a
+// struct would match case-insensitively, and the body's leaked
+// "correlationId" or "subject" would win), the last duplicate wins, a
+// second Metadata object adds to the first and null clears it.
+func (m *metadata) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		*m = metadata{}
+		return nil
+	}
+	var found metadata
+	err := eachMember(data, func(key, value []byte) {
+		if f := metaIndex(key); f >= 0 {
+			found[f] = value
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("invocation Metadata: %w", err)
+	}
+	// data must not be retained (json.Unmarshaler), so copy what was
+	// found, into one allocation.
+	n := 0
+	for _, v := range found {
+		n += len(v)
+	}
+	buf := make([]byte, 0, n)
+	for f, v := range found {
+		if v != nil {
+			start := len(buf)
+			buf = append(buf, v...)
+			m[f] = buf[start:len(buf):len(buf)]
+		}
+	}
+	return nil
+}
+
+// metaIndex returns the index in metaNames of the member named by key, a
+// complete JSON string as eachMember passes it, or -1.
+func metaIndex(key []byte) int {
+	name := key[1 : len(key)-1]
+	if bytes.IndexByte(name, '\\') >= 0 {
+		var ok bool
+		if name, ok = unquote(nil, key); !ok {
+			return -1
+		}
+	}
+	for f, n := range metaNames {
+		if string(name) == n {
+			return f
+		}
+	}
+	return -1
 }
 
 func triggerValue(data map[string]json.RawMessage) (json.RawMessage, error) {
@@ -107,16 +187,17 @@ const maxStringLayers = 3
 func unwrapBody(raw json.RawMessage) []byte {
 	v := bytes.TrimSpace(raw)
 	for i := 0; i < maxStringLayers && len(v) > 0 && v[0] == '"'; i++ {
-		var s string
-		if json.Unmarshal(v, &s) != nil {
+		// In place: raw is Decode's own copy, and a layer only shrinks.
+		s, ok := unquote(v[:0], v)
+		if !ok {
 			break
 		}
-		v = bytes.TrimSpace([]byte(s))
+		v = bytes.TrimSpace(s)
 	}
 	if len(v) > 0 && (v[0] == '{' || v[0] == '[') {
 		return v
 	}
-	if decoded, err := base64.StdEncoding.DecodeString(string(v)); err == nil {
+	if decoded, err := base64.StdEncoding.AppendDecode(nil, v); err == nil {
 		if d := bytes.TrimSpace(decoded); len(d) > 0 && (d[0] == '{' || d[0] == '[') {
 			return d
 		}
@@ -134,17 +215,21 @@ func metaString(raw json.RawMessage) string {
 	if v[0] != '"' {
 		return string(v) // a number or other scalar, as text
 	}
-	var s string
-	for i := 0; i < maxStringLayers; i++ {
-		if json.Unmarshal(v, &s) != nil {
+	// Unquote into scratch, in place from the second layer on, so that
+	// only the result is allocated.
+	var scratch [64]byte
+	s, ok := unquote(scratch[:0], v)
+	if !ok {
+		return ""
+	}
+	for i := 1; i < maxStringLayers && len(s) > 0 && s[0] == '"'; i++ {
+		next, ok := unquote(s[:0], s)
+		if !ok {
 			break
 		}
-		if !strings.HasPrefix(s, `"`) {
-			return s
-		}
-		v = []byte(s)
+		s = next
 	}
-	return s
+	return string(s)
 }
 
 // metaInt reads a metadata integer, which the host sends as a string.

@@ -106,3 +106,30 @@ func TestMetaStringLayers(t *testing.T) {
 		}
 	}
 }
+
+// Metadata entries are matched as map keys: by exact name, the last
+// duplicate winning, with the body's leaked lower-case properties ignored;
+// a second Metadata object adds to the first and null clears them.
+func TestDecodeMetadataNames(t *testing.T) {
+	cases := map[string]struct{ payload, id, subject string }{
+		"leaked body properties": {`{"Data":{"message":"{}"},"Metadata":{"CorrelationId":"\"c\"","correlationId":"\"leak\"","subject":"\"leak\"","Label":"\"l\"","MessageId":"\"a\"","MessageI\u0064":"\"b\""}}`, "b", "l"},
+		"second object":          {`{"Data":{"message":"{}"},"Metadata":{"MessageId":"\"a\""},"metadata":{"Subject":"\"s\""}}`, "a", "s"},
+		"null":                   {`{"Data":{"message":"{}"},"Metadata":{"MessageId":"\"a\""},"Metadata":null,"Metadata":{"Label":"\"l\""}}`, "", "l"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			inv := Decode("CopyPoll", "inv", []byte(c.payload))
+			if inv.DecodeErr != nil || inv.MessageID != c.id || inv.Subject != c.subject {
+				t.Fatalf("MessageID, Subject = %q, %q (err %v), want %q, %q", inv.MessageID, inv.Subject, inv.DecodeErr, c.id, c.subject)
+			}
+			if c.id == "b" && inv.CorrelationID != "c" {
+				t.Fatalf("CorrelationID = %q", inv.CorrelationID)
+			}
+		})
+	}
+	for _, payload := range []string{`{"Data":{"message":"{}"},"Metadata":"x"}`, `{"Data":{"message":"{}"},"Metadata":[]}`} {
+		if inv := Decode("CopyPoll", "inv", []byte(payload)); inv.DecodeErr == nil {
+			t.Errorf("%s: DecodeErr = nil", payload)
+		}
+	}
+}
