@@ -63,8 +63,8 @@ type relSend struct {
 type relBad struct {
 	kind, id string
 	code     copyjob.InputCode
-	// huge bodies exceed the invocation limit: the handler cannot read
-	// their MessageId, so their Rejected event carries none.
+	// huge bodies exceed the invocation limit: the handler reads only
+	// their start, and skims the rest for the MessageId.
 	huge bool
 }
 
@@ -341,14 +341,16 @@ func mustJSON(v any) []byte {
 }
 
 // hugeTwins are two different messages, larger than the invocation limit,
-// that agree on everything the handler can read of them (their first
-// MaxMessageBytes*6+64 KiB) and differ after it.
+// that agree on everything the handler decodes of them (their first
+// MaxMessageBytes*6+64 KiB) and differ after it: each must still get its
+// own Rejected event.
 func (h *relHarness) hugeTwins(w *relWorkload) []relSend {
 	pad := strings.Repeat("z", relMaxMessageBytes*6+96<<10)
 	var out []relSend
 	for _, id := range []string{"huge-twin-a", "huge-twin-b"} {
 		body := cloudEvent(id, relEventType, map[string]string{"a-padding": pad, "sourceBlobUrl": w.disks[0].pb.URL(), "snapshot": "then", "twin": id})
 		out = append(out, relSend{id: id, body: body, delay: time.Minute})
+		w.bad = append(w.bad, relBad{kind: "huge twin", id: id, code: copyjob.InputTooLarge, huge: true})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package funcproto
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -76,7 +77,11 @@ func (s *Server) read(name string, r *http.Request) Invocation {
 		return Invocation{Function: name, InvocationID: id, Body: payload, DecodeErr: err}
 	}
 	if int64(len(payload)) > s.maxBytes {
-		return Invocation{Function: name, InvocationID: id, Body: payload[:s.maxBytes], DecodeErr: ErrTooLarge}
+		// Too large to decode, but its MessageId still names it: skim the
+		// whole request for it, in constant memory.
+		meta := skimMetadata(io.MultiReader(bytes.NewReader(payload), r.Body))
+		return Invocation{Function: name, InvocationID: id, Body: payload[:s.maxBytes], DecodeErr: ErrTooLarge,
+			MessageID: metaString(meta["MessageId"]), DeliveryCount: int(metaInt(meta["DeliveryCount"]))}
 	}
 	return Decode(name, id, payload)
 }
