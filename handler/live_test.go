@@ -34,6 +34,8 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +78,10 @@ type liveTarget struct {
 	// timeout bounds the scenario; pollMin is SNAPCOPY_POLL_MIN_DELAY.
 	timeout time.Duration
 	pollMin string
+	// binary, when set, is a built handler run as a child process with
+	// the settings in its environment, as the Functions host runs it;
+	// otherwise the handler is wired in process by newApp.
+	binary string
 }
 
 func TestLiveChain(t *testing.T) {
@@ -101,26 +107,47 @@ func TestLiveChain(t *testing.T) {
 }
 
 // TestLiveChainOnStandIns is the live scenario against the storage
-// emulator and busemu over loopback HTTP and AMQP, on the real clock.
+// emulator and busemu over loopback HTTP and AMQP, on the real clock: with
+// the handler in process, and as the built binary in a child process that
+// reads its settings from the environment (runServe, the deployed path).
 func TestLiveChainOnStandIns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs in real time")
 	}
-	storage := httptest.NewServer(storageemu.New(storageemu.Options{CopyRate: 64 << 20}))
-	t.Cleanup(storage.Close)
-	b, err := busemu.New(busemu.Options{})
-	if err != nil {
-		t.Fatal(err)
+	for _, mode := range []string{"in-process", "child-process"} {
+		t.Run(mode, func(t *testing.T) {
+			storage := httptest.NewServer(storageemu.New(storageemu.Options{CopyRate: 64 << 20}))
+			t.Cleanup(storage.Close)
+			b, err := busemu.New(busemu.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Close() })
+			if _, err := b.Listen("127.0.0.1:0"); err != nil {
+				t.Fatal(err)
+			}
+			tg := liveTarget{
+				storageConn: storageemu.ConnectionString(storage.URL, storageemu.DevAccount), busConn: b.ConnectionString(),
+				trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: busemu.SubscriptionAll,
+				timeout: 2 * time.Minute, pollMin: "1s",
+			}
+			if mode == "child-process" {
+				tg.binary = buildHandler(t)
+			}
+			runLiveChain(t, tg)
+		})
 	}
-	t.Cleanup(func() { _ = b.Close() })
-	if _, err := b.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
+}
+
+// buildHandler builds this package's binary into a temporary directory.
+func buildHandler(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "handler")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	runLiveChain(t, liveTarget{
-		storageConn: storageemu.ConnectionString(storage.URL, storageemu.DevAccount), busConn: b.ConnectionString(),
-		trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: busemu.SubscriptionAll,
-		timeout: time.Minute, pollMin: "1s",
-	})
+	return bin
 }
 
 func (tg liveTarget) container(name string) (*container.Client, error) {
@@ -215,14 +242,7 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// senders nil: the handler dials Service Bus from its settings.
-	app, err := newApp(ctx, cfg, logging.New(lc.logs, lc.logs, cfg.LogLevel), clock.Real{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(app.close)
-	handler := httptest.NewServer(app.handler)
-	t.Cleanup(handler.Close)
+	handlerURL := lc.startHandler(ctx, cfg, env)
 
 	client, err := tg.serviceBus()
 	if err != nil {
@@ -240,7 +260,7 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 	if lc.events, err = client.NewReceiverForSubscription(tg.events, tg.subscription, nil); err != nil {
 		t.Fatal(err)
 	}
-	host, err := funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: handler.URL})
+	host, err := funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: handlerURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +270,37 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 	go func() { defer wg.Done(); _ = host.Run(hostCtx) }()
 	t.Cleanup(func() { stopHost(); wg.Wait() })
 	return lc
+}
+
+// startHandler runs the handler with the settings and returns its URL.
+func (lc *liveChain) startHandler(ctx context.Context, cfg config.Config, env map[string]string) string {
+	t := lc.t
+	if lc.tg.binary == "" {
+		// senders nil: the handler dials Service Bus from its settings.
+		app, err := newApp(ctx, cfg, logging.New(lc.logs, lc.logs, cfg.LogLevel), clock.Real{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(app.close)
+		handler := httptest.NewServer(app.handler)
+		t.Cleanup(handler.Close)
+		return handler.URL
+	}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	proc, err := funchost.StartProcess(ctx, lc.tg.binary, environ, lc.logs, lc.logs)
+	if err != nil {
+		t.Fatalf("start %s: %v\n%s", lc.tg.binary, err, lc.logs.String())
+	}
+	t.Cleanup(func() {
+		// The host stops an instance with SIGTERM: the handler drains and exits 0.
+		if err := proc.Stop(30 * time.Second); err != nil {
+			t.Errorf("handler process: %v\n%s", err, lc.logs.String())
+		}
+	})
+	return proc.BaseURL
 }
 
 func (lc *liveChain) createDisk(ctx context.Context, name string, size int64) *pageblob.Client {
