@@ -3,8 +3,10 @@ package funcproto
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,4 +56,37 @@ func TestServerTooLargeKeepsMessageID(t *testing.T) {
 		got[0].DecodeErr != ErrTooLarge || len(got[0].Body) != 1024 {
 		t.Fatalf("invocations: %+v", got)
 	}
+}
+
+// FuzzSkimMatchesDecode: on envelopes shaped like the host's, the skimmer
+// finds the MessageId and DeliveryCount that Decode finds; on any input it
+// returns without panicking.
+func FuzzSkimMatchesDecode(f *testing.F) {
+	f.Add("m-1", `{"a":"b"}`, "pad", 1, []byte(`{"Metadata":{"MessageId":"x"`))
+	f.Add(`we"ird\id`, `"string body"`, `{"nested":[1,{"MessageId":"no"}]}`, 7, []byte(`"`))
+	f.Fuzz(func(t *testing.T, id, body, leaked string, count int, raw []byte) {
+		skimMetadata(bytes.NewReader(raw)) // must not panic or hang
+
+		quoted, _ := json.Marshal(id)
+		twice, _ := json.Marshal(string(quoted))
+		data, _ := json.Marshal(body)
+		leak, _ := json.Marshal(leaked)
+		payload := `{"Data":{"message":` + string(data) + `},"Metadata":{"leaked":` + string(leak) +
+			`,"MessageId":` + string(twice) + `,"DeliveryCount":"` + strconv.Itoa(count) + `"}}`
+		want := Decode("F", "", []byte(payload))
+		if want.DecodeErr != nil {
+			t.Skip()
+		}
+		meta := skimMetadata(strings.NewReader(payload))
+		gotID, gotCount := metaString(meta["MessageId"]), int(metaInt(meta["DeliveryCount"]))
+		if len(twice) > maxSkimValue {
+			if gotID != "" {
+				t.Fatalf("an over-long MessageId must be dropped, got %q", gotID)
+			}
+			return
+		}
+		if gotID != want.MessageID || gotCount != want.DeliveryCount {
+			t.Fatalf("skim: %q %d; Decode: %q %d\npayload %s", gotID, gotCount, want.MessageID, want.DeliveryCount, payload)
+		}
+	})
 }
