@@ -118,14 +118,11 @@ func TestLiveChainOnStandIns(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			storage := httptest.NewServer(storageemu.New(storageemu.Options{CopyRate: 64 << 20}))
 			t.Cleanup(storage.Close)
-			b, err := busemu.New(busemu.Options{})
+			b, err := busemu.ListenLoopback(busemu.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = b.Close() })
-			if _, err := b.Listen("127.0.0.1:0"); err != nil {
-				t.Fatal(err)
-			}
 			tg := liveTarget{
 				storageConn: storageemu.ConnectionString(storage.URL, storageemu.DevAccount), busConn: b.ConnectionString(),
 				trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: busemu.SubscriptionAll,

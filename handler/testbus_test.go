@@ -131,14 +131,11 @@ var amqpTestClientOptions = &azservicebus.ClientOptions{RetryOptions: azserviceb
 }}
 
 func newAMQPTestBus(t *testing.T, clk *clock.Fake) testBus {
-	b, err := busemu.New(busemu.Options{Clock: clk})
+	b, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
-	if _, err := b.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
 	client, err := azservicebus.NewClientFromConnectionString(b.ConnectionString(), amqpTestClientOptions)
 	if err != nil {
 		t.Fatal(err)

@@ -9,22 +9,16 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 )
 
-// sender is what the tests send and schedule with: the in-memory broker's
-// Sender or a real *azservicebus.Sender.
-type sender interface {
-	SendMessage(ctx context.Context, m *azservicebus.Message, o *azservicebus.SendMessageOptions) error
-	ScheduleMessages(ctx context.Context, ms []*azservicebus.Message, at time.Time, o *azservicebus.ScheduleMessagesOptions) ([]int64, error)
-}
-
 // testBus is one queue of a bus the host can listen to, on a fake clock.
 type testBus struct {
 	source Source
-	send   sender
+	send   bus.Sender // the in-memory broker's Sender or a real *azservicebus.Sender
 	clock  *clock.Fake
 }
 
@@ -37,14 +31,11 @@ var testBuses = map[string]func(t *testing.T) testBus{
 	},
 	"amqp": func(t *testing.T) testBus {
 		clk := clock.NewFake(t0)
-		b, err := busemu.New(busemu.Options{Clock: clk})
+		b, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = b.Close() })
-		if _, err := b.Listen("127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
 		client, err := azservicebus.NewClientFromConnectionString(b.ConnectionString(), nil)
 		if err != nil {
 			t.Fatal(err)

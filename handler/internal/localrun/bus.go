@@ -104,21 +104,16 @@ func (m *memoryBus) close() {}
 // amqpBus is busemu on a loopback port, used through the real client.
 type amqpBus struct {
 	broker        *busemu.Broker
-	addr          string
 	client        *azservicebus.Client
 	eventReceiver *azservicebus.Receiver
 }
 
 func newAMQPBus() (*amqpBus, error) {
-	b, err := busemu.New(busemu.Options{})
+	b, err := busemu.ListenLoopback(busemu.Options{})
 	if err != nil {
 		return nil, err
 	}
 	a := &amqpBus{broker: b}
-	if a.addr, err = b.Listen("127.0.0.1:0"); err != nil {
-		a.close()
-		return nil, err
-	}
 	if a.client, err = azservicebus.NewClientFromConnectionString(b.ConnectionString(), nil); err != nil {
 		a.close()
 		return nil, err
@@ -133,7 +128,7 @@ func newAMQPBus() (*amqpBus, error) {
 }
 
 func (a *amqpBus) describe() string {
-	return fmt.Sprintf("busemu amqp://%s (queues %s, %s; topic %s), real azservicebus client", a.addr, triggerQueue, pollQueue, eventsTopic)
+	return fmt.Sprintf("busemu amqp://%s (queues %s, %s; topic %s), real azservicebus client", a.broker.Addr(), triggerQueue, pollQueue, eventsTopic)
 }
 
 func (a *amqpBus) connectionString() string                  { return a.broker.ConnectionString() }
