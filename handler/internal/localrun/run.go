@@ -133,7 +133,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	sum.DeadLettered = st.bus.deadLettered()
 	sum.Print(opts.Out)
 	if opts.Keep {
-		fmt.Fprintf(opts.Out, "\nthe stack stays up until interrupted: storage %s (devstoreaccount1), handler %s\n", st.storageURL, st.handlerURL)
+		fmt.Fprintf(opts.Out, "\nthe stack stays up until interrupted: storage %s (devstoreaccount1), handler %s, bus %s\n", st.storageURL, st.handlerURL, st.bus.describe())
 		<-keepCtx.Done()
 	}
 	return sum, nil
