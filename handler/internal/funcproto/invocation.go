@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrTooLarge is set as DecodeErr when the request exceeded the size limit.
@@ -47,13 +48,68 @@ type envelope struct {
 	Metadata metadata                   `json:"Metadata"`
 }
 
+// decode fills env from payload. The host's own layout — exactly one
+// "Data" and one "Metadata" object, plain keys — is walked directly after
+// one validation pass; anything else goes through encoding/json, whose
+// rules (field names matched case-insensitively, duplicates merged, null)
+// then apply. Both give the same result on the host's layout.
+func (env *envelope) decode(payload []byte) error {
+	if json.Valid(payload) && env.walk(payload) {
+		return nil
+	}
+	*env = envelope{}
+	return json.Unmarshal(payload, env)
+}
+
+// walk reports false, leaving env partly filled, when payload is not in
+// the host's layout.
+func (env *envelope) walk(payload []byte) bool {
+	var data, meta []byte
+	layout := true
+	err := eachMember(payload, func(key, value []byte) {
+		switch {
+		case string(key) == `"Data"` && data == nil:
+			data = value
+		case string(key) == `"Metadata"` && meta == nil:
+			meta = value
+		default:
+			layout = false
+		}
+	})
+	if err != nil || !layout || len(data) == 0 || data[0] != '{' || len(meta) == 0 || meta[0] != '{' {
+		return false
+	}
+	env.Data = map[string]json.RawMessage{}
+	err = eachMember(data, func(key, value []byte) {
+		name := key[1 : len(key)-1]
+		if !plainASCII(name) {
+			layout = false // escapes or bytes encoding/json would rewrite
+			return
+		}
+		// A copy, as encoding/json makes: Decode unwraps the body in place.
+		env.Data[string(name)] = append(json.RawMessage(nil), value...)
+	})
+	return err == nil && layout && env.Metadata.UnmarshalJSON(meta) == nil
+}
+
+// plainASCII reports a key that encoding/json would take as it is: no
+// escapes, no bytes outside ASCII (invalid UTF-8 becomes U+FFFD there).
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // Decode parses a request body into an Invocation. The trigger's value is
 // the only entry of Data (binding name "message" in function.json; any
 // single name is accepted).
 func Decode(function, invocationID string, payload []byte) Invocation {
 	inv := Invocation{Function: function, InvocationID: invocationID}
 	var env envelope
-	if err := json.Unmarshal(payload, &env); err != nil {
+	if err := env.decode(payload); err != nil {
 		inv.Body, inv.DecodeErr = payload, fmt.Errorf("invocation payload is not JSON: %w", err)
 		return inv
 	}

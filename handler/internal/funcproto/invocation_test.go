@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -132,4 +133,24 @@ func TestDecodeMetadataNames(t *testing.T) {
 			t.Errorf("%s: DecodeErr = nil", payload)
 		}
 	}
+}
+
+// FuzzEnvelopeWalk: the direct walk of the host's layout decodes exactly
+// what encoding/json decodes, and falls back to it for everything else.
+func FuzzEnvelopeWalk(f *testing.F) {
+	f.Add([]byte(`{"Data":{"message":"\"x\""},"Metadata":{"MessageId":"\"m\"","DeliveryCount":"1"}}`))
+	f.Add([]byte(`{"Metadata":{"MessageId":"a"},"Data":{"message":{"k":1}}}`))
+	f.Add([]byte(`{"data":{"message":"x"},"Data":{"other":"y"},"Metadata":null}`))
+	f.Add([]byte(`{"Data":{"m\u0065ssage":"x"},"Metadata":{},"Data":{"b":2}}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var fast, slow envelope
+		errFast := fast.decode(payload)
+		errSlow := json.Unmarshal(payload, &slow)
+		if (errFast == nil) != (errSlow == nil) {
+			t.Fatalf("decode error %v, encoding/json error %v", errFast, errSlow)
+		}
+		if errFast == nil && !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("decode %+v\nencoding/json %+v", fast, slow)
+		}
+	})
 }
