@@ -2,6 +2,7 @@ package funchost
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -165,3 +166,26 @@ func TestRunUntilIdleReportsEndlessChains(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// failingSource is a listener whose connection is gone.
+type failingSource struct{ err error }
+
+func (f failingSource) Receive(context.Context, int, bool) ([]*Message, error) { return nil, f.err }
+func (f failingSource) Settle(context.Context, *Message, bool) error           { return nil }
+func (f failingSource) NextDue() (time.Time, bool)                             { return time.Time{}, false }
+
+// TestRunStopsWhenASourceFails: Run reports a listener's failure (and stops
+// the others) instead of serving on with one function deaf.
+func TestRunStopsWhenASourceFails(t *testing.T) {
+	b, _ := newTestBroker(t)
+	lost := errors.New("connection lost")
+	host, err := NewHost(HostOptions{BaseURL: "http://127.0.0.1:1", Functions: map[string]Source{"Fine": sourceOf(t, b, "q"), "Deaf": failingSource{lost}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := host.Run(ctx); !errors.Is(err, lost) || ctx.Err() != nil {
+		t.Fatalf("Run = %v (ctx %v), want the source's error before the deadline", err, ctx.Err())
+	}
+}

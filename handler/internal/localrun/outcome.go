@@ -72,7 +72,7 @@ func (s *stack) awaitOutcomes(ctx context.Context, jobs []*job) error {
 			return nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%d of %d snapshots have an outcome when the run ended: %w", done, len(want), ctx.Err())
+			return fmt.Errorf("%d of %d snapshots have an outcome when the run ended: %w", done, len(want), context.Cause(ctx))
 		}
 	}
 }

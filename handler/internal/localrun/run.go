@@ -106,6 +106,10 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		return Summary{}, err
 	}
 	keepCtx := ctx
+	// A host simulator that stops (its bus connection lost) ends the run
+	// with that cause instead of letting it wait for the timeout.
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	started := time.Now()
@@ -113,7 +117,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if opts.Keep {
 		stackCtx = keepCtx
 	}
-	st, err := startStack(stackCtx, opts)
+	st, err := startStack(stackCtx, opts, fail)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -159,7 +163,7 @@ func (s *stack) close() {
 	}
 }
 
-func startStack(ctx context.Context, opts Options) (*stack, error) {
+func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc) (*stack, error) {
 	s := &stack{out: opts.Out}
 	emuOpts := storageemu.Options{CopyRate: opts.CopyRate}
 	if opts.Chaos {
@@ -231,7 +235,12 @@ func startStack(ctx context.Context, opts Options) (*stack, error) {
 	hostCtx, stopHost := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); _ = host.Run(hostCtx) }()
+	go func() {
+		defer wg.Done()
+		if err := host.Run(hostCtx); hostCtx.Err() == nil {
+			fail(fmt.Errorf("the host simulator stopped: %w", err))
+		}
+	}()
 	s.closers = append(s.closers, func() { stopHost(); wg.Wait() })
 	fmt.Fprintf(s.out, "storage emulator  %s\nhandler           %s\nbus               %s\n\n", storageBase, s.handlerURL, s.bus.describe())
 	return s, nil
@@ -334,7 +343,7 @@ func (s *stack) awaitChainsStarted(ctx context.Context, disks []*disk) error {
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("the first copy of %s did not start: %w", d.name, ctx.Err())
+				return fmt.Errorf("the first copy of %s did not start: %w", d.name, context.Cause(ctx))
 			case <-tick.C:
 			}
 		}
