@@ -31,6 +31,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -172,9 +173,12 @@ func envOr(name, fallback string) string {
 // handler and checks each Completed event against the bytes in storage,
 // then reads the chain with `handler status`.
 func runLiveChain(t *testing.T, tg liveTarget) {
-	ctx, cancel := context.WithTimeout(context.Background(), tg.timeout)
+	// A host whose listener fails ends the scenario with that cause.
+	ctx, fail := context.WithCancelCause(context.Background())
+	defer fail(nil)
+	ctx, cancel := context.WithTimeout(ctx, tg.timeout)
 	defer cancel()
-	lc := newLiveChain(t, ctx, tg)
+	lc := newLiveChain(t, ctx, tg, fail)
 	disk := lc.createDisk(ctx, "vm1.vhd", 1<<20)
 	for gen := 1; gen <= 3; gen++ {
 		snapshot := lc.writeAndSnapshot(ctx, disk, gen)
@@ -201,7 +205,7 @@ type liveChain struct {
 	lastSnapshot string
 }
 
-func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
+func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget, fail context.CancelCauseFunc) *liveChain {
 	lc := &liveChain{t: t, tg: tg, logs: &lockedBuffer{}}
 	prefix := "snapcopy-live-" + strings.ToLower(rand.Text()[:10])
 	for _, c := range []struct {
@@ -264,7 +268,12 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget) *liveChain {
 	hostCtx, stopHost := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); _ = host.Run(hostCtx) }()
+	go func() {
+		defer wg.Done()
+		if err := host.Run(hostCtx); hostCtx.Err() == nil {
+			fail(fmt.Errorf("the host simulator stopped: %w", err))
+		}
+	}()
 	t.Cleanup(func() { stopHost(); wg.Wait() })
 	return lc
 }
@@ -354,7 +363,7 @@ func (lc *liveChain) awaitOutcome(ctx context.Context, snapshot string) liveEven
 	for {
 		msgs, err := lc.events.ReceiveMessages(ctx, 10, nil)
 		if err != nil {
-			lc.t.Fatalf("waiting for the outcome of %s: %v\nhandler log:\n%s", snapshot, err, lc.logs.String())
+			lc.t.Fatalf("waiting for the outcome of %s: %v (%v)\nhandler log:\n%s", snapshot, err, context.Cause(ctx), lc.logs.String())
 		}
 		for _, m := range msgs {
 			var e liveEvent
