@@ -75,7 +75,12 @@ func DecideStart(in StartInput) StartDecision {
 	case last.Equal(in.Snapshot):
 		switch d.CopyStatus {
 		case StatusSuccess:
-			return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: d.DestinationSnapshot}
+			if d.DestinationSnapshot != "" {
+				return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: d.DestinationSnapshot}
+			}
+			// Completed must name the destination snapshot; without the
+			// header only the destination's snapshots can.
+			return completedFromHistory(in)
 		case StatusPending:
 			return StartDecision{Action: AlreadyPending, CopyID: d.CopyID}
 		default:
@@ -102,6 +107,22 @@ func DecideStart(in StartInput) StartDecision {
 			Reason: fmt.Sprintf("newer snapshot %s was already copied; the service only copies snapshots in ascending order", FormatSnapshot(last))}
 	}
 }
+
+// completedFromHistory is the outcome of a copy of the requested snapshot
+// that succeeded without naming its destination snapshot.
+func completedFromHistory(in StartInput) StartDecision {
+	if !in.HistoryKnown {
+		return StartDecision{Action: NeedHistory}
+	}
+	if snap, ok := in.History.Find(in.Snapshot); ok {
+		return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: snap}
+	}
+	return StartDecision{Action: Fail, Code: CopyLost, Reason: missingSnapshotReason}
+}
+
+// missingSnapshotReason explains a successful copy whose destination
+// snapshot cannot be found.
+const missingSnapshotReason = "the copy reported success but the destination has no snapshot of this source snapshot (x-ms-copy-destination-snapshot was absent and the snapshot list does not show one)"
 
 // SameBlob compares two base blob URLs: scheme and host case-insensitively,
 // the path exactly (blob names are case-sensitive).

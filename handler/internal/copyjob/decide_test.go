@@ -37,6 +37,32 @@ func TestDecideStart(t *testing.T) {
 	upperHost := copyOf(snapOld, StatusSuccess)
 	upperHost.CopySource = "https://SRC.blob.core.windows.net/disks/vm1.vhd"
 	history := History{{SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
+	// Boundaries: fields that must not change the row, 100 ns ordering,
+	// equal instants in other time zones.
+	tick := 100 * time.Nanosecond // the resolution of a snapshot time
+	justBefore, justAfter := snapMid.Add(-tick), snapMid.Add(tick)
+
+	absentButStale := copyOf(snapMid, StatusPending)
+	absentButStale.Exists = false
+	plainCopy := copyOf(snapMid, StatusSuccess) // Copy Blob, not incremental
+	plainCopy.Incremental = false
+	plainPending := copyOf(snapMid, StatusPending)
+	plainPending.Incremental = false
+	otherContainer := copyOf(snapOld, StatusSuccess)
+	otherContainer.CopySource = "https://src.blob.core.windows.net/other/vm1.vhd"
+	otherNameCase := copyOf(snapOld, StatusSuccess)
+	otherNameCase.CopySource = "https://src.blob.core.windows.net/disks/VM1.vhd"
+	noCopySource := copyOf(snapOld, StatusSuccess)
+	noCopySource.CopySource = ""
+	otherSourceSameSnapshot := copyOf(snapMid, StatusSuccess)
+	otherSourceSameSnapshot.CopySource = otherURL
+	statusNotReported := copyOf(snapOld, StatusNone)
+	sameInstantElsewhere := copyOf(snapMid.In(time.FixedZone("UTC+5", 5*3600)), StatusSuccess)
+	sameInstantElsewhere.DestinationSnapshot = "dst-mid"
+	pendingSameInstantElsewhere := copyOf(snapMid.In(time.FixedZone("UTC-8", -8*3600)), StatusPending)
+	pendingSameInstantElsewhere.CopyID = "copy-running"
+	historyOfMid := History{{SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
+	historyNearMiss := History{{SourceSnapshot: justBefore, DestinationSnapshot: "dst-before"}, {SourceSnapshot: justAfter, DestinationSnapshot: "dst-after"}}
 
 	cases := []struct {
 		row          string
@@ -44,26 +70,67 @@ func TestDecideStart(t *testing.T) {
 		history      History
 		historyKnown bool
 		want         StartDecision
+		reason       []string // parts the reason must contain
 	}{
-		{"does not exist: first copy, full", Destination{}, nil, false, StartDecision{Action: StartCopy}},
-		{"not an incremental-copy blob: DestinationConflict", notIncremental, nil, false, StartDecision{Action: Fail, Code: DestinationConflict}},
-		{"incremental copy of another source: DestinationConflict", otherSource, nil, false, StartDecision{Action: Fail, Code: DestinationConflict}},
-		{"incremental copy without a source snapshot: DestinationConflict", noSnapshot, nil, false, StartDecision{Action: Fail, Code: DestinationConflict}},
-		{"same source, host in other case: diff copy", upperHost, nil, false, StartDecision{Action: StartCopy}},
-		{"same source, last copied < requested, not pending: diff copy", copyOf(snapOld, StatusSuccess), nil, false, StartDecision{Action: StartCopy}},
-		{"same source, last copied < requested, that copy failed: diff copy", copyOf(snapOld, StatusFailed), nil, false, StartDecision{Action: StartCopy}},
-		{"same source, another snapshot pending: wait", copyOf(snapOld, StatusPending), nil, false, StartDecision{Action: WaitForOtherCopy}},
+		{"does not exist: first copy, full", Destination{}, nil, false, StartDecision{Action: StartCopy}, nil},
+		{"not an incremental-copy blob: DestinationConflict", notIncremental, nil, false, StartDecision{Action: Fail, Code: DestinationConflict}, nil},
+		{"incremental copy of another source: DestinationConflict", otherSource, nil, false, StartDecision{Action: Fail, Code: DestinationConflict}, nil},
+		{"incremental copy without a source snapshot: DestinationConflict", noSnapshot, nil, false, StartDecision{Action: Fail, Code: DestinationConflict}, nil},
+		{"same source, host in other case: diff copy", upperHost, nil, false, StartDecision{Action: StartCopy}, nil},
+		{"same source, last copied < requested, not pending: diff copy", copyOf(snapOld, StatusSuccess), nil, false, StartDecision{Action: StartCopy}, nil},
+		{"same source, last copied < requested, that copy failed: diff copy", copyOf(snapOld, StatusFailed), nil, false, StartDecision{Action: StartCopy}, nil},
+		{"same source, another snapshot pending: wait", copyOf(snapOld, StatusPending), nil, false, StartDecision{Action: WaitForOtherCopy}, nil},
 		{"last copied == requested, success: Completed again", copyOf(snapMid, StatusSuccess), nil, false,
-			StartDecision{Action: AlreadyCompleted, DestinationSnapshot: "dst-" + FormatSnapshot(snapMid)}},
+			StartDecision{Action: AlreadyCompleted, DestinationSnapshot: "dst-" + FormatSnapshot(snapMid)}, nil},
 		{"requested pending: already ours, poll", copyOf(snapMid, StatusPending), nil, false,
-			StartDecision{Action: AlreadyPending, CopyID: "copy-" + FormatSnapshot(snapMid)}},
-		{"requested failed before: try again", copyOf(snapMid, StatusFailed), nil, false, StartDecision{Action: StartCopy}},
-		{"requested aborted before: try again", copyOf(snapMid, StatusAborted), nil, false, StartDecision{Action: StartCopy}},
-		{"last copied > requested, history not read: read it", copyOf(snapNew, StatusSuccess), nil, false, StartDecision{Action: NeedHistory}},
+			StartDecision{Action: AlreadyPending, CopyID: "copy-" + FormatSnapshot(snapMid)}, nil},
+		{"requested failed before: try again", copyOf(snapMid, StatusFailed), nil, false, StartDecision{Action: StartCopy}, nil},
+		{"requested aborted before: try again", copyOf(snapMid, StatusAborted), nil, false, StartDecision{Action: StartCopy}, nil},
+		{"last copied > requested, history not read: read it", copyOf(snapNew, StatusSuccess), nil, false, StartDecision{Action: NeedHistory}, nil},
 		{"last copied > requested, requested in history: Completed again", copyOf(snapNew, StatusSuccess), history, true,
-			StartDecision{Action: AlreadyCompleted, DestinationSnapshot: "dst-mid"}},
-		{"last copied > requested, not in history: Superseded", copyOf(snapNew, StatusSuccess), history[:1], true, StartDecision{Action: Supersede}},
-		{"last copied > requested and pending, not in history: Superseded", copyOf(snapNew, StatusPending), nil, true, StartDecision{Action: Supersede}},
+			StartDecision{Action: AlreadyCompleted, DestinationSnapshot: "dst-mid"}, nil},
+		{"last copied > requested, not in history: Superseded", copyOf(snapNew, StatusSuccess), history[:1], true, StartDecision{Action: Supersede}, nil},
+		{"last copied > requested and pending, not in history: Superseded", copyOf(snapNew, StatusPending), nil, true, StartDecision{Action: Supersede}, nil},
+		{"row does-not-exist: stale copy properties of an absent blob are ignored", absentButStale, nil, false,
+			StartDecision{Action: StartCopy}, nil},
+		{"row not-incremental: a plain copy of this very snapshot is still DestinationConflict", plainCopy, nil, false,
+			StartDecision{Action: Fail, Code: DestinationConflict}, []string{"not an incremental-copy blob", "never modifies"}},
+		{"row not-incremental: a pending plain copy is not ours to poll", plainPending, nil, false,
+			StartDecision{Action: Fail, Code: DestinationConflict}, []string{"not an incremental-copy blob"}},
+		{"row other-source: another container is DestinationConflict naming it", otherContainer, nil, false,
+			StartDecision{Action: Fail, Code: DestinationConflict}, []string{"https://src.blob.core.windows.net/other/vm1.vhd"}},
+		{"row other-source: blob names are case-sensitive", otherNameCase, nil, false,
+			StartDecision{Action: Fail, Code: DestinationConflict}, []string{"disks/VM1.vhd"}},
+		{"row other-source: no x-ms-copy-source at all", noCopySource, nil, false,
+			StartDecision{Action: Fail, Code: DestinationConflict}, []string{"another source"}},
+		{"row other-source: same snapshot time of another blob is not Completed", otherSourceSameSnapshot, nil, false,
+			StartDecision{Action: Fail, Code: DestinationConflict}, []string{otherURL}},
+		{"row last<requested not pending: 100 ns older, success: diff copy", copyOf(justBefore, StatusSuccess), nil, false,
+			StartDecision{Action: StartCopy}, nil},
+		{"row last<requested not pending: last copy aborted: diff copy", copyOf(snapOld, StatusAborted), nil, false,
+			StartDecision{Action: StartCopy}, nil},
+		{"row last<requested not pending: no status reported: diff copy", statusNotReported, nil, false,
+			StartDecision{Action: StartCopy}, nil},
+		{"row last<requested not pending: history is not consulted", copyOf(snapOld, StatusSuccess), historyOfMid, true,
+			StartDecision{Action: StartCopy}, nil},
+		{"row another-pending: 100 ns older snapshot pending: wait, naming it", copyOf(justBefore, StatusPending), nil, false,
+			StartDecision{Action: WaitForOtherCopy}, []string{FormatSnapshot(justBefore), "pending"}},
+		{"row another-pending: wait names the pending snapshot", copyOf(snapOld, StatusPending), nil, false,
+			StartDecision{Action: WaitForOtherCopy}, []string{"2026-11-24T08:00:00.0000001Z"}},
+		{"row last==requested success: equal instant in another zone: Completed again", sameInstantElsewhere, nil, false,
+			StartDecision{Action: AlreadyCompleted, DestinationSnapshot: "dst-mid"}, nil},
+		{"row requested-pending: equal instant in another zone: already ours", pendingSameInstantElsewhere, nil, false,
+			StartDecision{Action: AlreadyPending, CopyID: "copy-running"}, nil},
+		{"row last>requested: 100 ns newer, history unknown: read history", copyOf(justAfter, StatusSuccess), nil, false,
+			StartDecision{Action: NeedHistory}, nil},
+		{"row last>requested: newer copy failed, history unknown: read history", copyOf(snapNew, StatusFailed), nil, false,
+			StartDecision{Action: NeedHistory}, nil},
+		{"row last>requested: newer copy pending, requested in history: Completed again", copyOf(snapNew, StatusPending), historyOfMid, true,
+			StartDecision{Action: AlreadyCompleted, DestinationSnapshot: "dst-mid"}, nil},
+		{"row last>requested: history read and empty: Superseded naming the newer snapshot", copyOf(snapNew, StatusSuccess), History{}, true,
+			StartDecision{Action: Supersede}, []string{"2026-11-24T10:00:00.0000003Z", "ascending"}},
+		{"row last>requested: history has only neighbours 100 ns away: Superseded", copyOf(snapNew, StatusSuccess), historyNearMiss, true,
+			StartDecision{Action: Supersede}, []string{FormatSnapshot(snapNew)}},
 	}
 	for _, c := range cases {
 		t.Run(c.row, func(t *testing.T) {
@@ -74,7 +141,53 @@ func TestDecideStart(t *testing.T) {
 			if (got.Action == Fail || got.Action == Supersede || got.Action == WaitForOtherCopy) && got.Reason == "" {
 				t.Fatalf("%v without a reason", got.Action)
 			}
+			for _, part := range c.reason {
+				if !strings.Contains(got.Reason, part) {
+					t.Errorf("reason %q does not contain %q", got.Reason, part)
+				}
+			}
 		})
+	}
+}
+
+// TestDecideStartRequestedAsURLVariant: the requested source may be spelled
+// with another host case or a trailing query (the trigger keeps the URL
+// without query, but DecideStart must not depend on it); the row is still
+// "same source".
+func TestDecideStartRequestedAsURLVariant(t *testing.T) {
+	for _, source := range []string{
+		"HTTPS://SRC.BLOB.CORE.WINDOWS.NET/disks/vm1.vhd",
+		srcURL + "?snapshot=" + FormatSnapshot(snapMid),
+	} {
+		got := DecideStart(StartInput{Source: source, Snapshot: snapMid, Destination: copyOf(snapOld, StatusSuccess)})
+		if got.Action != StartCopy {
+			t.Errorf("row last<requested not pending, requested as %s: got %+v, want StartCopy", source, got)
+		}
+	}
+}
+
+// TestDecideStartCompletedWithoutDestinationSnapshot: the row "last copied
+// == requested, success → publish Completed again" must give the event its
+// destinationSnapshot (design §2: Completed carries it). When the base blob's
+// properties lack x-ms-copy-destination-snapshot, the destination's
+// snapshots name it, as in DecidePoll; if they do not, the job fails as
+// CopyLost rather than publishing a Completed without it (whose id, shared
+// with the poll's, would let duplicate detection drop a correct one).
+func TestDecideStartCompletedWithoutDestinationSnapshot(t *testing.T) {
+	noHeader := copyOf(snapMid, StatusSuccess)
+	noHeader.DestinationSnapshot = ""
+	got := DecideStart(StartInput{Source: srcURL, Snapshot: snapMid, Destination: noHeader})
+	if got.Action != NeedHistory {
+		t.Fatalf("history unknown: got %+v, want NeedHistory", got)
+	}
+	got = DecideStart(StartInput{Source: srcURL, Snapshot: snapMid, Destination: noHeader, HistoryKnown: true,
+		History: History{{SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}})
+	if got.Action != AlreadyCompleted || got.DestinationSnapshot != "dst-mid" {
+		t.Fatalf("history known: got %+v, want AlreadyCompleted dst-mid", got)
+	}
+	got = DecideStart(StartInput{Source: srcURL, Snapshot: snapMid, Destination: noHeader, HistoryKnown: true})
+	if got.Action != Fail || got.Code != CopyLost || got.Reason == "" {
+		t.Fatalf("not in history: got %+v, want Failed CopyLost", got)
 	}
 }
 
@@ -139,11 +252,11 @@ func TestDecideStartError(t *testing.T) {
 		{"earlier snapshot (corrected spelling): Superseded", StartError{Kind: StartErrEarlier, Code: "IncrementalCopyOfEarlierVersionSnapshotNotAllowed", Status: 409}, Supersede, "", "Earlier"},
 		{"earlier snapshot (short form): Superseded", StartError{Kind: StartErrEarlier, Code: "IncrementalCopyOfEarlierSnapshotNotAllowed", Status: 409}, Supersede, "", "EarlierSnapshot"},
 		{"destination bound elsewhere: DestinationConflict", StartError{Kind: StartErrConflict, Code: "IncrementalCopyBlobMismatch", Status: 409}, Fail, DestinationConflict, "IncrementalCopyBlobMismatch"},
-		{"source re-created: ChainBroken with the remedy", StartError{Kind: StartErrChainBroken, Code: "IncrementalCopySourceMustBeSnapshot", Status: 409}, Fail, ChainBroken, ChainBrokenRemedy},
+		{"source re-created: ChainBroken with the remedy", StartError{Kind: StartErrChainBroken, Code: "BlobOverwritten", Status: 409}, Fail, ChainBroken, ChainBrokenRemedy},
 		{"source refused: SourceUnauthorized", StartError{Kind: StartErrSourceDenied, Code: "CannotVerifyCopySource", Status: 403}, Fail, SourceUnauthorized, "SAS"},
 		{"source not a page-blob snapshot: InvalidSource", StartError{Kind: StartErrInvalidSource, Code: "InvalidSourceBlobType", Status: 409}, Fail, InvalidSource, "InvalidSourceBlobType"},
 		{"throttled: retry, then RetriesExhausted", StartError{Kind: StartErrTransient, Code: "ServerBusy", Status: 503}, RetryLater, RetriesExhausted, "503 ServerBusy"},
-		{"source not yet readable (RBAC propagating): retry, then SourceUnauthorized", StartError{Kind: StartErrTransient, Code: "CannotVerifyCopySource", Status: 403}, RetryLater, SourceUnauthorized, "CannotVerifyCopySource"},
+		{"source not verified in time (500): retry, then SourceUnauthorized", StartError{Kind: StartErrTransient, Code: "CannotVerifyCopySource", Status: 500}, RetryLater, SourceUnauthorized, "CannotVerifyCopySource"},
 		{"anything else: Failed CopyRejected", StartError{Kind: StartErrOther, Code: "Weird", Status: 400}, Fail, CopyRejected, "400 Weird"},
 	}
 	for _, c := range cases {

@@ -111,7 +111,10 @@ func DecidePoll(in PollInput) PollDecision {
 		snap := d.DestinationSnapshot
 		if snap == "" {
 			snapshot, _ := ParseSnapshot(m.Job.Snapshot)
-			snap, _ = in.History.Find(snapshot)
+			var found bool
+			if snap, found = in.History.Find(snapshot); !found {
+				return PollDecision{Action: PollFailed, Code: CopyLost, Reason: missingSnapshotReason}
+			}
 		}
 		return PollDecision{Action: PollCompleted, DestinationSnapshot: snap}
 	case StatusFailed:

@@ -1,0 +1,94 @@
+package copyjob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestSettlementRules is design §4 / README "Settlement" row by row. Settle
+// sees only the result of the durable write that carried the decision out
+// (publish an event, schedule a poll, defer the trigger): every outcome that
+// was written answers 2xx, including expected waits and failures turned into
+// events; only a write that did not happen answers non-2xx.
+func TestSettlementRules(t *testing.T) {
+	unreachable := errors.New("amqp: connection refused")
+	cases := []struct {
+		rule     string
+		writeErr error
+		want     Settlement
+	}{
+		{"2xx: job finished, Completed published", nil, Complete},
+		{"2xx: job finished, Completed published again for an already copied snapshot", nil, Complete},
+		{"2xx: job finished, Superseded published", nil, Complete},
+		{"2xx: next step durably scheduled, first poll after start", nil, Complete},
+		{"2xx: next step durably scheduled, next poll of a pending copy", nil, Complete},
+		{"2xx: expected wait, another copy pending, trigger deferred", nil, Complete},
+		{"2xx: expected wait, throttled after SDK retries, trigger deferred", nil, Complete},
+		{"2xx: input turned into a Rejected event", nil, Complete},
+		{"2xx: failure turned into a Failed event (DestinationConflict, ChainBroken, TimedOut, budget spent)", nil, Complete},
+		{"non-2xx: Service Bus unreachable, nothing durable written", unreachable, Retry},
+		{"non-2xx: Service Bus unreachable, wrapped by the adapter", fmt.Errorf("publish Completed: %w", unreachable), Retry},
+		{"non-2xx: invocation timed out before the write", context.DeadlineExceeded, Retry},
+		{"non-2xx: the write and its fallback both failed", errors.Join(unreachable, errors.New("schedule: 503")), Retry},
+	}
+	for _, c := range cases {
+		t.Run(c.rule, func(t *testing.T) {
+			s := Settle(c.writeErr)
+			if s != c.want {
+				t.Fatalf("Settle(%v) = %v, want %v", c.writeErr, s, c.want)
+			}
+			status := s.HTTPStatus()
+			if is2xx := status >= 200 && status < 300; is2xx != (c.want == Complete) {
+				t.Fatalf("HTTP %d for %v", status, s)
+			}
+		})
+	}
+}
+
+// TestSettlementZeroValueAbandons: a Settlement nobody set must not tell
+// the host "completed" (that would lose the message).
+func TestSettlementZeroValueAbandons(t *testing.T) {
+	var s Settlement
+	if s == Complete || s.HTTPStatus() == 200 || s.String() == "complete" {
+		t.Fatalf("zero Settlement: %v, HTTP %d", s, s.HTTPStatus())
+	}
+}
+
+// TestOutcomeEventIDs: rows "last copied == requested, success → publish
+// Completed again (same id → deduped)" and "last copied > requested →
+// Superseded" rely on one deterministic event id per job and outcome:
+// re-publishing after a crash or a redelivery is a Service Bus duplicate,
+// publishing a different outcome or another job's is not.
+func TestOutcomeEventIDs(t *testing.T) {
+	const dst = "https://dst.blob.core.windows.net/backups/vm1.vhd"
+	job := NewJob(srcURL, FormatSnapshot(snapMid), dst)
+	other := NewJob(srcURL, FormatSnapshot(snapNew), dst)
+	t1, t2 := snapNew, snapNew.Add(3*time.Hour)
+
+	fromPoll := JobEvent(job, Completed, t1, EventData{DestinationSnapshot: "dst-mid", CopyID: "copy-1", Polls: 4})
+	fromRedelivery := JobEvent(job, Completed, t2, EventData{DestinationSnapshot: "dst-mid"})
+	if fromPoll.ID != job.Key+"/Completed" || fromRedelivery.ID != fromPoll.ID {
+		t.Fatalf("Completed ids %q, %q: want both %q", fromPoll.ID, fromRedelivery.ID, job.Key+"/Completed")
+	}
+	if fromRedelivery.Data.DestinationSnapshot != "dst-mid" || fromRedelivery.Subject != "/backups/vm1.vhd" || !fromRedelivery.Time.Equal(t2) {
+		t.Fatalf("Completed again: %+v", fromRedelivery)
+	}
+	superseded := JobEvent(job, Superseded, t1, EventData{FailureDescription: "newer snapshot"})
+	if superseded.ID != job.Key+"/Superseded" || superseded.Outcome != Superseded {
+		t.Fatalf("Superseded: %+v", superseded)
+	}
+	failed := FailedEvent(job, DestinationConflict, "bound to another source", t1, EventData{})
+	if failed.ID != job.Key+"/Failed" || failed.Outcome != Failed || failed.Data.FailureCode != "DestinationConflict" ||
+		failed.Data.FailureDescription != "bound to another source" {
+		t.Fatalf("Failed: %+v", failed)
+	}
+	if JobEvent(other, Completed, t1, EventData{}).ID == fromPoll.ID {
+		t.Fatal("two snapshots of one destination share a Completed id")
+	}
+	if job.Key != JobKey(dst, "2026-11-24T09:00:00.0000002Z") || job.Snapshot != "2026-11-24T09:00:00.0000002Z" {
+		t.Fatalf("job %+v", job)
+	}
+}
