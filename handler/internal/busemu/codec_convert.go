@@ -4,24 +4,9 @@ import "time"
 
 // Lenient readers for decoded fields: peers may pick any width for a number.
 
-func asUint32(v any) (uint32, bool) {
-	switch x := v.(type) {
-	case uint8:
-		return uint32(x), true
-	case uint16:
-		return uint32(x), true
-	case uint32:
-		return x, true
-	case uint64:
-		return uint32(x), true
-	case int32:
-		return uint32(x), true
-	case int64:
-		return uint32(x), true
-	}
-	return 0, false
-}
-
+// asUint64 reads any AMQP integer as its two's-complement bits. It is the
+// codec's one list of integer types: the narrower readers below and the
+// encoder, which writes as many low bytes as the type code calls for, use it.
 func asUint64(v any) (uint64, bool) {
 	switch x := v.(type) {
 	case uint8:
@@ -32,6 +17,10 @@ func asUint64(v any) (uint64, bool) {
 		return uint64(x), true
 	case uint64:
 		return x, true
+	case int8:
+		return uint64(x), true
+	case int16:
+		return uint64(x), true
 	case int32:
 		return uint64(x), true
 	case int64:
@@ -40,26 +29,14 @@ func asUint64(v any) (uint64, bool) {
 	return 0, false
 }
 
+func asUint32(v any) (uint32, bool) {
+	n, ok := asUint64(v)
+	return uint32(n), ok
+}
+
 func asInt64(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint64:
-		return int64(x), true
-	}
-	return 0, false
+	n, ok := asUint64(v)
+	return int64(n), ok
 }
 
 func asString(v any) string {

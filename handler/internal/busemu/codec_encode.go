@@ -150,23 +150,29 @@ func encodeBody(buf []byte, code byte, v any) ([]byte, error) {
 		}
 		return append(buf, 0), nil
 	case typeUbyte, typeSmallUint, typeSmallUlong, typeByte, typeSmallInt, typeSmallLong:
-		n, ok := asUint64Bits(v)
+		n, ok := asUint64(v)
 		if !ok {
 			return bad()
 		}
 		return append(buf, byte(n)), nil
 	case typeUshort, typeShort:
-		n, ok := asUint64Bits(v)
+		n, ok := asUint64(v)
 		if !ok {
 			return bad()
 		}
 		return binary.BigEndian.AppendUint16(buf, uint16(n)), nil
-	case typeUint, typeInt, typeChar:
-		n, ok := asUint64Bits(v)
+	case typeUint, typeInt:
+		n, ok := asUint64(v)
 		if !ok {
 			return bad()
 		}
 		return binary.BigEndian.AppendUint32(buf, uint32(n)), nil
+	case typeChar:
+		c, ok := v.(Char)
+		if !ok {
+			return bad()
+		}
+		return binary.BigEndian.AppendUint32(buf, uint32(c)), nil
 	case typeFloat:
 		f, ok := v.(float32)
 		if !ok {
@@ -174,7 +180,7 @@ func encodeBody(buf []byte, code byte, v any) ([]byte, error) {
 		}
 		return binary.BigEndian.AppendUint32(buf, math.Float32bits(f)), nil
 	case typeUlong, typeLong:
-		n, ok := asUint64Bits(v)
+		n, ok := asUint64(v)
 		if !ok {
 			return bad()
 		}
@@ -273,30 +279,6 @@ func encodeArray(buf []byte, a Array) ([]byte, error) {
 	}
 	binary.BigEndian.PutUint32(buf[sizeAt:], uint32(len(buf)-sizeAt-4))
 	return buf, nil
-}
-
-func asUint64Bits(v any) (uint64, bool) {
-	switch x := v.(type) {
-	case uint8:
-		return uint64(x), true
-	case uint16:
-		return uint64(x), true
-	case uint32:
-		return uint64(x), true
-	case uint64:
-		return x, true
-	case int8:
-		return uint64(x), true
-	case int16:
-		return uint64(x), true
-	case int32:
-		return uint64(x), true
-	case int64:
-		return uint64(x), true
-	case Char:
-		return uint64(x), true
-	}
-	return 0, false
 }
 
 func asBytes(v any) ([]byte, bool) {

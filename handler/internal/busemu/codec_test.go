@@ -24,6 +24,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		"emptyarr":  Array{Code: typeLong, Items: []any{}},
 		"symarray":  symbolArray("ANONYMOUS", "PLAIN"),
 		"timearray": timestampArray([]time.Time{ts}),
+		"chararray": Array{Code: typeChar, Items: []any{Char('a'), Char('é')}},
 		"described": Described{Descriptor: uint64(0x77), Value: Map{{Key: "sequence-numbers", Value: longArray([]int64{5})}}},
 		"decimal":   Decimal{Code: typeDecimal64, Bytes: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
 	}
@@ -45,6 +46,23 @@ func TestCodecRoundTrip(t *testing.T) {
 				t.Errorf("round trip = %#v, want %#v", got, v)
 			}
 		})
+	}
+}
+
+func TestIntegerReadersAcceptAnyWidth(t *testing.T) {
+	for _, v := range []any{uint8(7), uint16(7), uint32(7), uint64(7), int8(7), int16(7), int32(7), int64(7)} {
+		if n, ok := asUint32(v); !ok || n != 7 {
+			t.Errorf("asUint32(%T) = %d, %v", v, n, ok)
+		}
+		if n, ok := asInt64(v); !ok || n != 7 {
+			t.Errorf("asInt64(%T) = %d, %v", v, n, ok)
+		}
+	}
+	if n, _ := asInt64(int8(-2)); n != -2 {
+		t.Errorf("asInt64(int8(-2)) = %d", n)
+	}
+	if _, ok := asUint64(Char('7')); ok {
+		t.Error("a char read as an integer")
 	}
 }
 

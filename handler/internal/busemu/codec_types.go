@@ -94,36 +94,20 @@ func (m Map) Get(key string) (any, bool) {
 // String returns the string or symbol value at key, or "".
 func (m Map) String(key string) string {
 	v, _ := m.Get(key)
-	switch s := v.(type) {
-	case string:
-		return s
-	case Symbol:
-		return string(s)
-	}
-	return ""
+	return asString(v)
 }
 
 // Set replaces the value of key (matched as string or symbol) or appends it
 // with k as the key.
 func (m Map) Set(k, value any) Map {
-	key := keyString(k)
+	key := asString(k)
 	for i, e := range m {
-		if keyString(e.Key) == key {
+		if asString(e.Key) == key {
 			m[i].Value = value
 			return m
 		}
 	}
 	return append(m, MapEntry{Key: k, Value: value})
-}
-
-func keyString(k any) string {
-	switch s := k.(type) {
-	case string:
-		return s
-	case Symbol:
-		return string(s)
-	}
-	return ""
 }
 
 // longArray is the wire form azservicebus expects for sequence numbers.

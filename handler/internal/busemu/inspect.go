@@ -109,7 +109,7 @@ func infos(all []*storedMessage) []MessageInfo {
 		if len(m.appProperties) > 0 {
 			info.ApplicationProperties = map[string]any{}
 			for _, e := range m.appProperties {
-				info.ApplicationProperties[keyString(e.Key)] = e.Value
+				info.ApplicationProperties[asString(e.Key)] = e.Value
 			}
 		}
 		out = append(out, info)

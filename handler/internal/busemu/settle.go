@@ -56,7 +56,7 @@ func (d *outDelivery) apply(code uint64, fields []any) Described {
 		reason, description := "", ""
 		if e := parseError(field(fields, 0)); e != nil {
 			for _, kv := range e.Info {
-				switch k := keyString(kv.Key); k {
+				switch k := asString(kv.Key); k {
 				case propDeadLetterReason:
 					reason = asString(kv.Value)
 				case propDeadLetterDescription:
