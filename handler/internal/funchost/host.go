@@ -90,6 +90,9 @@ func NewHost(opts HostOptions) (*Host, error) {
 	return h, nil
 }
 
+// settleTimeout bounds completing or abandoning one message.
+const settleTimeout = 30 * time.Second
+
 // Dispatch delivers every message available now, at most
 // MaxConcurrentCalls at a time per function, waits for the answers and
 // settles them. It returns how many invocations it made.
@@ -163,8 +166,11 @@ func (h *Host) invoke(ctx context.Context, fn string, m *Message) {
 	rec.Duration = time.Since(started)
 	rec.Completed = rec.Err == nil && rec.Status >= 200 && rec.Status < 300
 	// A lost lock (the invocation outlived it) is the broker's business:
-	// the message was already released.
-	_ = h.opts.Functions[fn].Settle(context.WithoutCancel(ctx), m, rec.Completed)
+	// the message was already released. Settling outlives a stopping host,
+	// within a bound.
+	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	_ = h.opts.Functions[fn].Settle(settleCtx, m, rec.Completed)
+	cancel()
 	if h.opts.OnInvocation != nil {
 		h.opts.OnInvocation(rec)
 	}

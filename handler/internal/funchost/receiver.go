@@ -23,6 +23,10 @@ type BrokerView interface {
 	NextDue(path string) (time.Time, bool)
 }
 
+// ErrNoView: without a BrokerView a receiver source cannot tell what is
+// available now (Dispatch, RunUntilIdle); Run needs none.
+var ErrNoView = errors.New("funchost: a receiver source without a BrokerView cannot tell what is available now; use Run")
+
 // receiveBound bounds a receive that the view says will find a message,
 // so a wrong count costs seconds, not a hang.
 const receiveBound = 5 * time.Second
@@ -49,7 +53,7 @@ func (s *receiverSource) Receive(ctx context.Context, max int, wait bool) ([]*Me
 	var opts *azservicebus.ReceiveMessagesOptions
 	if !wait {
 		if s.view == nil {
-			return nil, errors.New("funchost: a receiver source without a BrokerView cannot tell what is available now; use Run")
+			return nil, ErrNoView
 		}
 		pending, err := s.view.Pending(s.path)
 		if err != nil {
