@@ -270,16 +270,12 @@ func setupStandIns(b *testing.B, cleanup func(func()), amqp bool) (string, bench
 	settings := benchSettings(storage.URL)
 	var senders senderFactory
 	if amqp {
-		broker, err := busemu.New(busemu.Options{Clock: clk})
-		if err != nil {
-			b.Fatal(err)
-		}
-		addr, err := broker.Listen("127.0.0.1:0")
+		broker, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 		if err != nil {
 			b.Fatal(err)
 		}
 		cleanup(func() { _ = broker.Close() })
-		settings[config.SettingServiceBusConnection] = busemu.ConnectionString(addr, busemu.DevKeyName, busemu.DevKey)
+		settings[config.SettingServiceBusConnection] = broker.ConnectionString()
 	} else {
 		broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{"snapshot-created", "copy-poll"},
 			Topics: map[string][]string{"copy-events": {"all"}}})
@@ -549,16 +545,12 @@ func BenchmarkStartup(b *testing.B) {
 
 	// Under load: CopyPoll of a pending copy, Get Blob Properties on the
 	// emulator over HTTP and the next poll scheduled on busemu over AMQP.
-	broker, err := busemu.New(busemu.Options{})
+	broker, err := busemu.ListenLoopback(busemu.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer broker.Close()
-	addr, err := broker.Listen("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	settings[config.SettingServiceBusConnection] = busemu.ConnectionString(addr, busemu.DevKeyName, busemu.DevKey)
+	settings[config.SettingServiceBusConnection] = broker.ConnectionString()
 	c := startHandler(b, bin, settings)
 	defer c.stop()
 	accountURL := storage.URL + "/" + storageemu.DevAccountName

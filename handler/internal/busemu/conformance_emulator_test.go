@@ -31,14 +31,11 @@ func startBroker(t *testing.T, opts Options) (*Broker, *clock.Fake) {
 		{Name: confSubAll},
 		{Name: confSubKeep, Properties: SubscriptionProperties{Filter: &CorrelationFilter{Subject: "keep"}}},
 	}})
-	b, err := New(opts)
+	b, err := ListenLoopback(opts)
 	if err != nil {
-		t.Fatalf("New: %v", err)
+		t.Fatalf("ListenLoopback: %v", err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
-	if _, err := b.Listen("127.0.0.1:0"); err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
 	return b, fake
 }
 

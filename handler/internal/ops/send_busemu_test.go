@@ -18,14 +18,11 @@ import (
 // client over AMQP to the stand-in on loopback, the way `handler send`
 // reaches the local stack.
 func TestSendThroughTheServiceBusStandIn(t *testing.T) {
-	b, err := busemu.New(busemu.Options{Clock: clock.NewFake(testStart)})
+	b, err := busemu.ListenLoopback(busemu.Options{Clock: clock.NewFake(testStart)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close() })
-	if _, err := b.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
 	env := map[string]string{"ServiceBusConnection": b.ConnectionString()}
 	c := sendCommand{getenv: func(k string) string { return env[k] }, now: func() time.Time { return testStart }, newID: uuid.NewString, open: openServiceBusSender}
 	send := func(args ...string) string {
