@@ -34,17 +34,17 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
-	"github.com/snapcopy/snapcopy/handler/internal/benchkit"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
-	"github.com/snapcopy/snapcopy/handler/internal/packager"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/benchkit"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/packager"
 	"github.com/snapcopy/snapcopy/handler/internal/worker"
 )
 

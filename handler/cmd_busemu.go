@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 )
 
 // runBusemu serves the Service Bus stand-in (AMQP 1.0) standalone, with

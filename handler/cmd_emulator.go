@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // runEmulator serves the storage emulator standalone, for people running

@@ -11,8 +11,8 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/localrun"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/localrun"
 )
 
 // runLocal is the README's first command: the whole chain on the built-in

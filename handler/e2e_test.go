@@ -21,9 +21,9 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // stack is the real handler wired by newApp, behind the host simulator,

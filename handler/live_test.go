@@ -50,14 +50,14 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
-	"github.com/snapcopy/snapcopy/handler/internal/ops"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/ops"
 )
 
 const (

@@ -14,8 +14,8 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/snapcopy/snapcopy/handler/internal/ops"
-	"github.com/snapcopy/snapcopy/handler/internal/packager"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/ops"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/packager"
 )
 
 // command is one subcommand: it parses its own flags from args.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 func freePort(t *testing.T) int {

@@ -9,9 +9,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 )
 
 // Entities, as the infra creates them.

@@ -20,7 +20,7 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // liveStorageSetting names a storage connection string (Shared Key) of a

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/packager"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/packager"
 	"github.com/snapcopy/snapcopy/handler/internal/worker"
 )
 

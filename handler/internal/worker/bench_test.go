@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapcopy/snapcopy/handler/internal/benchkit"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/benchkit"
 )
 
 var _ Storage = (*benchkit.PendingStorage)(nil)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // sourceSnapshots lists the source blob's snapshots through the handler's

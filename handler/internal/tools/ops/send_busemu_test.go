@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 )
 
 // TestSendThroughTheServiceBusStandIn sends with the real azservicebus

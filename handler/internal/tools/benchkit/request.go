@@ -13,7 +13,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 )
 
 // Request is one invocation as the host posts it: replayed as is, it is the

@@ -10,9 +10,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
-	"github.com/snapcopy/snapcopy/handler/internal/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 )
 
 // testBus is one queue of a bus the host can listen to, on a fake clock.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // statusRun runs `status` on the env's fake clock; the sleeper advances the

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/pollsim"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/pollsim"
 )
 
 func main() {

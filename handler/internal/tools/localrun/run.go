@@ -27,8 +27,8 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/funchost"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // HandlerFactory wires the real handler for app settings, sending through

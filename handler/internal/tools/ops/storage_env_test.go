@@ -16,7 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
-	"github.com/snapcopy/snapcopy/handler/internal/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
 // testStart is where the fake clock starts.
