@@ -1,6 +1,6 @@
 package main
 
-// Benchmarks 2–4 of issue 8 (see BENCHMARKS.md for the commands and the
+// Handler benchmarks: overhead, scale and memory (see BENCHMARKS.md for the commands and the
 // latest figures). They only run with -bench; they print figures and
 // never assert on time.
 

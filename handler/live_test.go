@@ -1,6 +1,6 @@
 package main
 
-// The live smoke test of issue 7: the whole chain (producer → Service Bus →
+// The live smoke test: the whole chain (producer → Service Bus →
 // host → handler → Azure Storage → events) against a real storage account
 // and namespace. It deploys nothing:
 //

@@ -1,6 +1,6 @@
 package main
 
-// TestReliability is the fault-injection suite of issue 5: hundreds of
+// TestReliability is the fault-injection suite: hundreds of
 // randomized copy jobs through the real handler, the host simulator (its
 // listeners and the handler's senders are real azservicebus clients talking
 // AMQP to busemu) and the storage emulator on a simulated clock, with storage faults, bus faults,

@@ -10,7 +10,7 @@ import (
 // destination.
 type StartAction int
 
-// Start actions, one per row group of the decision table (design §3).
+// Start actions, one per row group of the decision table (README "What happens to a SnapshotCreated").
 const (
 	// StartCopy: start an incremental copy of the requested snapshot.
 	StartCopy StartAction = iota + 1
@@ -57,7 +57,8 @@ type StartInput struct {
 	HistoryKnown bool
 }
 
-// DecideStart is the decision table of design §3 for one SnapshotCreated.
+// DecideStart is the decision table (README "What happens to a
+// SnapshotCreated") for one SnapshotCreated.
 func DecideStart(in StartInput) StartDecision {
 	d := in.Destination
 	switch {

@@ -26,7 +26,7 @@ func copyOf(s time.Time, st CopyStatus) Destination {
 		CopyStatus: st, CopyID: "copy-" + FormatSnapshot(s), DestinationSnapshot: "dst-" + FormatSnapshot(s)}
 }
 
-// TestDecideStart covers every row of design §3 that DecideStart decides,
+// TestDecideStart covers every row of the decision table that DecideStart decides,
 // for a SnapshotCreated of snapMid.
 func TestDecideStart(t *testing.T) {
 	notIncremental := Destination{Exists: true}
@@ -168,7 +168,7 @@ func TestDecideStartRequestedAsURLVariant(t *testing.T) {
 
 // TestDecideStartCompletedWithoutDestinationSnapshot: the row "last copied
 // == requested, success → publish Completed again" must give the event its
-// destinationSnapshot (design §2: Completed carries it). When the base blob's
+// destinationSnapshot (a Completed event always carries it). When the base blob's
 // properties lack x-ms-copy-destination-snapshot, the destination's
 // snapshots name it, as in DecidePoll; if they do not, the job fails as
 // CopyLost rather than publishing a Completed without it (whose id, shared

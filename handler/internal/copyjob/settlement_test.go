@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// TestSettlementRules is design §4 / README "Settlement" row by row. Settle
+// TestSettlementRules is the README's "Settlement" rule, row by row. Settle
 // sees only the result of the durable write that carried the decision out
 // (publish an event, schedule a poll, defer the trigger): every outcome that
 // was written answers 2xx, including expected waits and failures turned into

@@ -62,7 +62,8 @@ func TestDecideStartErrorRowFields(t *testing.T) {
 
 // TestDecideStartErrorNeverQuotesTheUnderlyingError: StartError.Err may hold
 // a request URL with its SAS; the reason (published in Failed, Superseded and
-// deferral logs) is built from kind, status and code only (design §6).
+// deferral logs) is built from kind, status and code only, so no
+// SAS can leak through it.
 func TestDecideStartErrorNeverQuotesTheUnderlyingError(t *testing.T) {
 	leak := errors.New("PUT https://dst.blob.core.windows.net/backups/vm1.vhd?comp=incrementalcopy: copy source https://src.blob.core.windows.net/disks/vm1.vhd?sv=2025-01-05&sig=SECRET")
 	kinds := []StartErrorKind{StartErrOther, StartErrPending, StartErrEarlier, StartErrConflict, StartErrChainBroken,

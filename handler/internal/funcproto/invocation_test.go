@@ -10,8 +10,7 @@ import (
 )
 
 // The fixtures reproduce the shapes the Functions host sends for a Service
-// Bus trigger (platform-notes §2.4–2.5): the body as a JSON string with one
-// or two layers, or base64, or an object; metadata strings quoted once
+// Bus trigger: the body as a JSON string with one or two layers, or base64, or an object; metadata strings quoted once
 // more; integers as strings; dictionaries as objects or JSON strings.
 func TestDecodeFixtures(t *testing.T) {
 	wantBody := `{"specversion":"1.0","type":"Contoso.Backup.SnapshotCreated","id":"e1","source":"/backup","data":{"sourceBlobUrl":"https://src.blob.core.windows.net/disks/vm1.vhd","snapshot":"2026-11-24T10:00:00.1234567Z"}}`

@@ -18,7 +18,7 @@ import (
 var _ Storage = (*benchkit.PendingStorage)(nil)
 
 // BenchmarkCopyPoll is the worker's own share of a CopyPoll of a pending
-// copy (issue 8, benchmark 2): the invocation already decoded, storage and
+// copy: the invocation already decoded, storage and
 // bus behind fakes that cost next to nothing, no HTTP. At the production
 // log level (info) nothing is written on this path; at debug two lines are.
 //

@@ -9,7 +9,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
-// TestSettlementRules checks design §4 end to end: 2xx whenever the next
+// TestSettlementRules checks the settlement rule end to end: 2xx whenever the next
 // step is durably written (even when the copy failed or the input was bad),
 // non-2xx only when the bus write failed, and always a log line first.
 func TestSettlementRules(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 )
 
 // SnapshotCreated handles one SnapshotCreated message: decide from the
-// destination's state (design §3), then start a copy and schedule its first
+// destination's state (the decision table), then start a copy and schedule its first
 // poll, or publish an outcome, or defer the trigger.
 func (w *Worker) SnapshotCreated(ctx context.Context, inv funcproto.Invocation) bool {
 	ctx, cancel, in := w.begin(ctx, inv)

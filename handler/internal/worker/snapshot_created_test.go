@@ -70,7 +70,7 @@ func TestFirstTriggerStartsFullCopyAndSchedulesFirstPoll(t *testing.T) {
 	}
 }
 
-// TestDecisionsOnTrigger runs each row of design §3 through the worker and
+// TestDecisionsOnTrigger runs each row of the decision table through the worker and
 // checks what it writes: a copy, a poll, a deferral or which event.
 func TestDecisionsOnTrigger(t *testing.T) {
 	older, newer := "2026-11-24T09:00:00.0000000Z", "2026-11-24T11:00:00.0000000Z"

@@ -8,7 +8,7 @@ import (
 )
 
 // encodeInvocation builds the body the Functions host posts for a Service
-// Bus trigger (platform-notes §2.4–2.5): the message body as a JSON string
+// Bus trigger, as the real host does it: the message body as a JSON string
 // (layers times string-encoded), metadata strings quoted once more,
 // integers as strings, dictionaries as objects, the body's top-level
 // properties leaking into Metadata, and the host's sys object.

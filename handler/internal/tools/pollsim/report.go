@@ -24,7 +24,8 @@ type Class struct {
 	From, To time.Duration // From <= duration < To
 }
 
-// Classes are issue 8's duration classes.
+// Classes group copies by duration, because a policy that is good for
+// seconds-long copies can be wasteful for hours-long ones and vice versa.
 var Classes = []Class{
 	{"< 1 min", 0, time.Minute},
 	{"1–10 min", time.Minute, 10 * time.Minute},

@@ -39,7 +39,8 @@ type WorkloadConfig struct {
 	Chunk int64
 }
 
-// DefaultWorkload is the workload of issue 8's benchmark 1.
+// DefaultWorkload is the benchmark's workload: 10,000 copies from 5 s to
+// 6 h at 10–250 MiB/s, the range a disk backup sees.
 func DefaultWorkload() WorkloadConfig {
 	return WorkloadConfig{
 		Copies:      10000,

@@ -1,7 +1,7 @@
 // Command pollbench compares polling policies on a simulated workload of
-// incremental copies (issue 8, benchmark 1) and prints Markdown tables.
+// incremental copies and prints Markdown tables.
 //
-//	go run ./handler/internal/pollsim/cmd/pollbench [-seed N] [-copies N]
+//	go run ./handler/internal/tools/pollsim/cmd/pollbench [-seed N] [-copies N]
 package main
 
 import (
