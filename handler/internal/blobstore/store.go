@@ -145,9 +145,15 @@ func (s *Store) History(ctx context.Context, dest copyjob.BlobRef) (copyjob.Hist
 			if deref(item.Name) != dest.Name || deref(item.Snapshot) == "" || item.Properties == nil || item.Properties.CopySource == nil {
 				continue
 			}
-			if _, snap := splitCopySource(*item.Properties.CopySource); !snap.IsZero() {
-				h = append(h, copyjob.CopiedSnapshot{SourceSnapshot: snap, DestinationSnapshot: *item.Snapshot})
+			source, snap := splitCopySource(*item.Properties.CopySource)
+			if snap.IsZero() {
+				continue
 			}
+			copied := copyjob.CopiedSnapshot{SourceBlobURL: source, SourceSnapshot: snap, DestinationSnapshot: *item.Snapshot, CopyID: deref(item.Properties.CopyID)}
+			if item.Properties.CopyProgress != nil {
+				copied.Progress, _ = copyjob.ParseProgress(*item.Properties.CopyProgress)
+			}
+			h = append(h, copied)
 		}
 	}
 	return h, nil

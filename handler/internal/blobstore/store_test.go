@@ -278,7 +278,7 @@ func TestHistoryFromListBlobs(t *testing.T) {
 		w.Header().Set("Content-Type", "application/xml")
 		fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="x" ContainerName="b"><Blobs>
 <Blob><Name>vm1.vhd</Name><Snapshot>2026-11-24T10:05:00.0000000Z</Snapshot><Properties><BlobType>PageBlob</BlobType><CopySource>https://src/disks/vm1.vhd?snapshot=2026-11-24T10%3A00%3A00.0000000Z</CopySource><CopyStatus>success</CopyStatus><IncrementalCopy>true</IncrementalCopy></Properties></Blob>
-<Blob><Name>vm1.vhd</Name><Snapshot>2026-11-24T11:05:00.0000000Z</Snapshot><Properties><BlobType>PageBlob</BlobType><CopySource>https://src/disks/vm1.vhd?snapshot=2026-11-24T11%3A00%3A00.0000000Z</CopySource><CopyStatus>success</CopyStatus></Properties></Blob>
+<Blob><Name>vm1.vhd</Name><Snapshot>2026-11-24T11:05:00.0000000Z</Snapshot><Properties><BlobType>PageBlob</BlobType><CopySource>https://src/disks/vm1.vhd?snapshot=2026-11-24T11%3A00%3A00.0000000Z</CopySource><CopyId>copy-2</CopyId><CopyStatus>success</CopyStatus><CopyProgress>4096/8192</CopyProgress></Properties></Blob>
 <Blob><Name>vm1.vhd</Name><Properties><BlobType>PageBlob</BlobType><CopySource>https://src/disks/vm1.vhd?snapshot=2026-11-24T12%3A00%3A00.0000000Z</CopySource></Properties></Blob>
 <Blob><Name>vm1.vhd.old</Name><Snapshot>2026-11-24T09:05:00.0000000Z</Snapshot><Properties><CopySource>https://src/disks/vm1.vhd?snapshot=2026-11-24T09%3A00%3A00.0000000Z</CopySource></Properties></Blob>
 </Blobs><NextMarker/></EnumerationResults>`)
@@ -294,6 +294,14 @@ func TestHistoryFromListBlobs(t *testing.T) {
 	}
 	if got, ok := h.Find(time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC)); !ok || got != "2026-11-24T11:05:00.0000000Z" {
 		t.Fatalf("Find = %q %v", got, ok)
+	}
+	want := copyjob.CopiedSnapshot{SourceBlobURL: "https://src/disks/vm1.vhd", SourceSnapshot: time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC),
+		DestinationSnapshot: "2026-11-24T11:05:00.0000000Z", CopyID: "copy-2", Progress: copyjob.Progress{Known: true, Bytes: 4096, Total: 8192}}
+	if h[1] != want {
+		t.Fatalf("listed copy properties %+v, want %+v", h[1], want)
+	}
+	if h[0].Progress.Known || h[0].CopyID != "" {
+		t.Fatalf("a snapshot listed without copy id or progress gave %+v", h[0])
 	}
 }
 

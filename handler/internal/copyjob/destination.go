@@ -62,8 +62,15 @@ func ParseProgress(s string) (Progress, error) {
 // CopiedSnapshot is one destination snapshot and the source snapshot it was
 // copied from, as List Blobs (include=snapshots,copy) reports it.
 type CopiedSnapshot struct {
+	// SourceBlobURL is the base URL of the snapshot's x-ms-copy-source
+	// (query removed) and SourceSnapshot its snapshot parameter.
+	SourceBlobURL       string
 	SourceSnapshot      time.Time
 	DestinationSnapshot string
+	// CopyID and Progress are the copy properties listed with the
+	// snapshot: the copy that created it and how many bytes it moved.
+	CopyID   string
+	Progress Progress
 }
 
 // History is the destination's snapshots, used when the base blob's
