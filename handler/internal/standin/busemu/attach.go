@@ -1,6 +1,9 @@
 package busemu
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Standard AMQP and Service Bus error conditions busemu answers with.
 const (
@@ -13,6 +16,10 @@ const (
 	CondDecodeError        = "amqp:decode-error"
 	CondMessageSizeExceeds = "amqp:link:message-size-exceeded"
 	CondInternalError      = "amqp:internal-error"
+	// CondResourceLimitExceeded refuses what would exceed one of busemu's
+	// per-connection bounds (links, buffered bytes, pending replies).
+	CondResourceLimitExceeded = "amqp:resource-limit-exceeded"
+	condFramingError          = "amqp:connection:framing-error"
 )
 
 // inLinkCredit is the credit busemu grants a client sender, refilled at half.
@@ -22,12 +29,17 @@ const inLinkCredit uint32 = 1000
 // (entity messages or RPC replies), client senders an inLink (entity sends,
 // `$management` or `$cbs` requests). Caller holds b.mu.
 func (s *session) onAttach(a performAttach) {
-	if _, busy := s.inLinks[a.Handle]; busy {
+	if a.Handle > handleMax {
+		s.c.fail(&amqpError{Condition: condFramingError, Description: fmt.Sprintf("handle %d exceeds handle-max %d", a.Handle, handleMax)})
+		return
+	}
+	if s.handleInUse(a.Handle) {
 		s.c.fail(&amqpError{Condition: "amqp:session:handle-in-use", Description: "handle already attached"})
 		return
 	}
-	if _, busy := s.outLinks[a.Handle]; busy {
-		s.c.fail(&amqpError{Condition: "amqp:session:handle-in-use", Description: "handle already attached"})
+	if s.c.linkCount() >= maxLinksPerConnection {
+		s.refuseAttach(a, &amqpError{Condition: CondResourceLimitExceeded,
+			Description: fmt.Sprintf("a connection may hold at most %d links", maxLinksPerConnection)})
 		return
 	}
 	if a.Role == roleReceiver {
@@ -38,10 +50,11 @@ func (s *session) onAttach(a performAttach) {
 }
 
 // attachReply echoes the client's attach as go-amqp requires: same name,
-// terminus and settle modes, opposite role.
-func (s *session) attachReply(a performAttach) performAttach {
+// terminus and settle modes, opposite role, and the largest message
+// busemu accepts on the link.
+func (s *session) attachReply(a performAttach, maxSize uint64) performAttach {
 	return performAttach{Name: a.Name, Handle: a.Handle, Role: !a.Role, SndSettleMode: a.SndSettleMode, RcvSettleMode: a.RcvSettleMode,
-		Source: a.Source, Target: a.Target, MaxMessageSize: s.c.b.opts.MaxMessageSize}
+		Source: a.Source, Target: a.Target, MaxMessageSize: maxSize}
 }
 
 func (s *session) attachOut(a performAttach) {
@@ -86,7 +99,7 @@ func (s *session) attachOut(a performAttach) {
 
 func (s *session) acceptOut(a performAttach, l *outLink) {
 	s.outLinks[a.Handle] = l
-	reply := s.attachReply(a)
+	reply := s.attachReply(a, s.c.b.opts.MaxMessageSize)
 	reply.InitialDeliveryCount = u32p(0)
 	s.send(reply.value(), nil)
 }
@@ -94,13 +107,15 @@ func (s *session) acceptOut(a performAttach, l *outLink) {
 func (s *session) attachIn(a performAttach) {
 	target := terminusAddress(a.Target)
 	path := normalizePath(target)
-	l := &inLink{s: s, name: a.Name, handle: a.Handle, path: path}
+	// A schedule-message request carries whole messages, so `$management`
+	// takes the entity's limit; a `$cbs` request is only a token.
+	l := &inLink{s: s, name: a.Name, handle: a.Handle, path: path, maxSize: s.c.b.opts.MaxMessageSize}
 	if a.InitialDeliveryCount != nil {
 		l.deliveryCount = *a.InitialDeliveryCount
 	}
 	switch {
 	case target == addressCBS:
-		l.kind = inCBS
+		l.kind, l.maxSize = inCBS, cbsMaxMessageSize
 	case strings.HasSuffix(path, suffixManagement):
 		l.kind = inManagement
 		l.path = strings.TrimSuffix(path, suffixManagement)
@@ -121,7 +136,7 @@ func (s *session) attachIn(a performAttach) {
 		l.kind, l.node = inEntity, n
 	}
 	s.inLinks[a.Handle] = l
-	s.send(s.attachReply(a).value(), nil)
+	s.send(s.attachReply(a, l.maxSize).value(), nil)
 	l.credit = inLinkCredit
 	s.sendFlow(l.flowState())
 }

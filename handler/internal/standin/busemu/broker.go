@@ -23,9 +23,12 @@ type Broker struct {
 	faults []*faultRule
 	ln     net.Listener
 	closed bool
-	wake   chan struct{} // nudges the real-clock timer after state changes
-	done   chan struct{}
-	wg     sync.WaitGroup
+	// assembling and peakAssembling count bytes of incomplete multi-frame
+	// deliveries across connections (Stats).
+	assembling, peakAssembling int
+	wake                       chan struct{} // nudges the real-clock timer after state changes
+	done                       chan struct{}
+	wg                         sync.WaitGroup
 }
 
 // New returns a Broker with opts' entities created; call Listen to serve it.

@@ -172,6 +172,7 @@ func TestOptionsValidate(t *testing.T) {
 		"key without name": {Key: "k"},
 		"tiny frames":      {MaxFrameSize: 100},
 		"negative idle":    {IdleTimeout: -time.Second},
+		"huge messages":    {MaxMessageSize: 1 << 40},
 		"bad queue name":   {Queues: []QueueConfig{{Name: "a/b"}}},
 		"negative lock":    {Queues: []QueueConfig{{Name: "q", Properties: QueueProperties{LockDuration: -1}}}},
 	} {

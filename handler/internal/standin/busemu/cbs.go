@@ -1,6 +1,7 @@
 package busemu
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,6 +34,10 @@ func (c *conn) putToken(op string, req *message) rpcResult {
 		// which azservicebus reports as CodeNotFound.
 		return rpcError(statusNotFound, CondNotFound, "The messaging entity '"+entity+"' could not be found.")
 	}
+	// A refreshed token replaces the claim it renews, and expired claims
+	// go, so a long-lived connection's claims stay as many as its paths.
+	now := c.b.now()
+	c.claims = slices.DeleteFunc(c.claims, func(cl claim) bool { return cl.path == granted || !cl.expiry.After(now) })
 	c.claims = append(c.claims, claim{path: granted, expiry: tok.expiry})
 	return rpcResult{status: statusAccepted, description: "Accepted"}
 }

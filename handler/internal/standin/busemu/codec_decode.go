@@ -9,8 +9,9 @@ import (
 
 // decoder reads AMQP values from a byte slice.
 type decoder struct {
-	b   []byte
-	off int
+	b     []byte
+	off   int
+	depth int // enclosing compounds and descriptors, bounded by maxDecodeDepth
 }
 
 // decodeAll decodes consecutive values until b is exhausted (message sections).
@@ -53,6 +54,10 @@ func (d *decoder) value() (any, error) {
 	if code != typeDescribed {
 		return d.body(code)
 	}
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	defer d.leave()
 	desc, err := d.value()
 	if err != nil {
 		return nil, err
@@ -62,6 +67,29 @@ func (d *decoder) value() (any, error) {
 		return nil, err
 	}
 	return Described{Descriptor: desc, Value: val}, nil
+}
+
+// errTooDeep refuses input nested beyond maxDecodeDepth: a constructor byte
+// per level would otherwise cost a stack frame each.
+var errTooDeep = fmt.Errorf("%w: values nested deeper than %d", errMalformed, maxDecodeDepth)
+
+// enter goes one level deeper into a described value.
+func (d *decoder) enter() error {
+	if d.depth >= maxDecodeDepth {
+		return errTooDeep
+	}
+	d.depth++
+	return nil
+}
+
+func (d *decoder) leave() { d.depth-- }
+
+// inner returns a decoder for a compound's content, one level deeper.
+func (d *decoder) inner(content []byte) (*decoder, error) {
+	if d.depth >= maxDecodeDepth {
+		return nil, errTooDeep
+	}
+	return &decoder{b: content, depth: d.depth + 1}, nil
 }
 
 // body reads a value in the format of constructor code (already consumed).
@@ -149,7 +177,10 @@ func (d *decoder) compound(small bool) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	inner := &decoder{b: content}
+	inner, err := d.inner(content)
+	if err != nil {
+		return nil, err
+	}
 	count, err := inner.length(small)
 	if err != nil {
 		return nil, err
@@ -177,7 +208,10 @@ func (d *decoder) array(small bool) (Array, error) {
 	if err != nil {
 		return Array{}, err
 	}
-	inner := &decoder{b: content}
+	inner, err := d.inner(content)
+	if err != nil {
+		return Array{}, err
+	}
 	count, err := inner.length(small)
 	if err != nil {
 		return Array{}, err

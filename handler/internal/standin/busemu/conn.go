@@ -2,6 +2,7 @@ package busemu
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -16,15 +17,20 @@ type conn struct {
 	stopped      chan struct{} // closed when the connection is finished
 	peerMaxFrame uint32
 	peerIdle     time.Duration
+	channelMax   uint16 // highest channel the client may begin a session on
 	opened       bool
 	gone         bool                // no more frames are handled or sent
 	sessions     map[uint16]*session // by the client's channel
 	replyLinks   map[string]*outLink // reply-to address → the client's receiver
 	claims       []claim
+	assembling   int // bytes held in multi-frame deliveries not yet complete
 }
 
 func newConn(b *Broker, nc net.Conn) *conn {
-	return &conn{b: b, nc: nc, out: newOutQueue(), stopped: make(chan struct{}),
+	return &conn{b: b, nc: nc, out: newOutQueue(maxQueuedOutput, func() {
+		b.logf("connection %s: more than %d bytes wait for a peer that does not read; dropping it", nc.RemoteAddr(), maxQueuedOutput)
+		_ = nc.Close()
+	}), stopped: make(chan struct{}),
 		peerMaxFrame: minMaxFrameSize, sessions: map[uint16]*session{}, replyLinks: map[string]*outLink{}}
 }
 
@@ -58,7 +64,7 @@ func (c *conn) readLoop() error {
 		f, err := readFrame(c.nc, c.b.opts.MaxFrameSize)
 		if netErr := (net.Error)(nil); errors.As(err, &netErr) && netErr.Timeout() {
 			c.b.mu.Lock()
-			c.fail(&amqpError{Condition: "amqp:resource-limit-exceeded", Description: "idle timeout expired"})
+			c.fail(&amqpError{Condition: CondResourceLimitExceeded, Description: "idle timeout expired"})
 			c.b.mu.Unlock()
 		}
 		if err != nil {
@@ -154,12 +160,13 @@ func (c *conn) handle(f frame) {
 
 func (c *conn) onOpen(o performOpen) {
 	c.opened = true
+	c.channelMax = min(o.ChannelMax, channelMax)
 	c.peerMaxFrame = max(o.MaxFrameSize, minMaxFrameSize)
 	c.peerIdle = time.Duration(o.IdleTimeout) * time.Millisecond
 	c.send(0, performOpen{
 		ContainerID:  "busemu",
 		MaxFrameSize: c.b.opts.MaxFrameSize,
-		ChannelMax:   o.ChannelMax,
+		ChannelMax:   c.channelMax,
 		IdleTimeout:  uint32(c.b.opts.IdleTimeout / time.Millisecond),
 	}.value(), nil)
 	if c.peerIdle > 0 {
@@ -168,6 +175,10 @@ func (c *conn) onOpen(o performOpen) {
 }
 
 func (c *conn) onBegin(channel uint16, b performBegin) {
+	if channel > c.channelMax {
+		c.fail(&amqpError{Condition: condFramingError, Description: fmt.Sprintf("channel %d exceeds channel-max %d", channel, c.channelMax)})
+		return
+	}
 	if _, exists := c.sessions[channel]; exists {
 		c.fail(&amqpError{Condition: "amqp:not-allowed", Description: "channel already has a session"})
 		return
@@ -175,7 +186,7 @@ func (c *conn) onBegin(channel uint16, b performBegin) {
 	s := newSession(c, channel, b)
 	c.sessions[channel] = s
 	c.send(channel, performBegin{RemoteChannel: &channel, NextOutgoingID: s.nextOutgoingID,
-		IncomingWindow: sessionWindow, OutgoingWindow: sessionWindow, HandleMax: 1<<32 - 1}.value(), nil)
+		IncomingWindow: sessionWindow, OutgoingWindow: sessionWindow, HandleMax: handleMax}.value(), nil)
 }
 
 // send queues one frame. Caller holds b.mu.
@@ -216,4 +227,43 @@ func (c *conn) finish() {
 	}
 	c.gone = true
 	close(c.stopped)
+}
+
+// linkCount is the number of links attached across the connection's sessions.
+func (c *conn) linkCount() int {
+	n := 0
+	for _, s := range c.sessions {
+		n += len(s.inLinks) + len(s.outLinks) + len(s.closing)
+	}
+	return n
+}
+
+// assemblyBudget is how many bytes of incomplete deliveries the connection
+// may hold: one `$cbs` request until a put-token succeeds, then a few
+// maximum-size messages.
+func (c *conn) assemblyBudget() int {
+	if len(c.claims) == 0 {
+		return int(cbsMaxMessageSize)
+	}
+	return assemblyBudgetMessages * int(c.b.opts.MaxMessageSize)
+}
+
+// hold counts n more buffered bytes against the budget, or closes the
+// connection when they would exceed it. Caller holds b.mu.
+func (c *conn) hold(n int) bool {
+	if c.assembling+n > c.assemblyBudget() {
+		c.fail(&amqpError{Condition: CondResourceLimitExceeded, Description: fmt.Sprintf(
+			"incomplete deliveries would hold more than %d bytes on this connection", c.assemblyBudget())})
+		return false
+	}
+	c.assembling += n
+	c.b.assembling += n
+	c.b.peakAssembling = max(c.b.peakAssembling, c.b.assembling)
+	return true
+}
+
+// release returns n buffered bytes. Caller holds b.mu.
+func (c *conn) release(n int) {
+	c.assembling -= n
+	c.b.assembling -= n
 }

@@ -20,6 +20,7 @@ type inLink struct {
 	node          *node  // inEntity
 	credit        uint32
 	deliveryCount uint32
+	maxSize       uint64    // largest delivery the link accepts, announced in attach
 	partial       *incoming // a multi-frame delivery being assembled
 }
 
@@ -29,6 +30,7 @@ type incoming struct {
 	settled bool
 	format  uint32
 	payload []byte
+	held    int // bytes of payload counted against the connection's assembly budget
 }
 
 func (l *inLink) flowState() *linkFlow {
@@ -48,15 +50,26 @@ func (l *inLink) onTransfer(t performTransfer, payload []byte) {
 	}
 	in := l.partial
 	in.settled = in.settled || t.Settled
-	in.payload = append(in.payload, payload...)
 	if t.Aborted {
-		l.partial = nil
+		l.dropPartial()
 		return
 	}
+	// Checked frame by frame, so an oversized delivery is refused before
+	// it is buffered: Service Bus detaches the link the same way.
+	if size := uint64(len(in.payload)) + uint64(len(payload)); size > l.maxSize {
+		l.s.closeLink(l.handle, &amqpError{Condition: CondMessageSizeExceeds, Description: fmt.Sprintf(
+			"The received message (delivery-id:%d, size:%d bytes) exceeds the limit (%d bytes) currently allowed on the link.", in.id, size, l.maxSize)})
+		return
+	}
+	if t.More && !l.s.c.hold(len(payload)) {
+		return
+	}
+	in.payload = append(in.payload, payload...)
 	if t.More {
+		in.held += len(payload)
 		return
 	}
-	l.partial = nil
+	l.dropPartial()
 	l.deliveryCount++
 	if l.credit > 0 {
 		l.credit--
@@ -73,6 +86,15 @@ func (l *inLink) onTransfer(t performTransfer, payload []byte) {
 	}
 }
 
+// dropPartial forgets the delivery being assembled and returns its bytes to
+// the connection's budget.
+func (l *inLink) dropPartial() {
+	if l.partial != nil {
+		l.s.c.release(l.partial.held)
+		l.partial = nil
+	}
+}
+
 // settleIncoming answers the client's delivery with an outcome.
 func (l *inLink) settleIncoming(in *incoming, state Described) {
 	if !in.settled {
@@ -83,11 +105,6 @@ func (l *inLink) settleIncoming(in *incoming, state Described) {
 // onSend accepts a message (or an azservicebus batch) for the link's entity.
 func (l *inLink) onSend(in *incoming) {
 	b := l.s.c.b
-	if uint64(len(in.payload)) > b.opts.MaxMessageSize {
-		l.settleIncoming(in, stateRejected(&amqpError{Condition: CondMessageSizeExceeds,
-			Description: fmt.Sprintf("message of %d bytes exceeds the limit of %d", len(in.payload), b.opts.MaxMessageSize)}))
-		return
-	}
 	msgs, err := decodeSend(in)
 	if err != nil {
 		l.settleIncoming(in, stateRejected(&amqpError{Condition: CondDecodeError, Description: err.Error()}))

@@ -1,5 +1,7 @@
 package busemu
 
+import "fmt"
+
 // Message annotations Service Bus adds on delivery (azservicebus message.go).
 const (
 	annSequenceNumber       = "x-opt-sequence-number"
@@ -104,8 +106,15 @@ func (l *outLink) onFlow(f performFlow) {
 	}
 }
 
-// sendReply queues an RPC reply and sends what credit allows.
+// sendReply queues an RPC reply and sends what credit allows. A client
+// that keeps sending requests without granting credit for the answers
+// loses its reply link instead of growing busemu's memory.
 func (l *outLink) sendReply(payload []byte) {
+	if len(l.replies) >= maxPendingReplies {
+		l.s.closeLink(l.handle, &amqpError{Condition: CondResourceLimitExceeded,
+			Description: fmt.Sprintf("%d replies are waiting for link credit", len(l.replies))})
+		return
+	}
 	l.replies = append(l.replies, payload)
 	l.flushReplies()
 }
@@ -126,6 +135,7 @@ func (l *outLink) close() {
 		return
 	}
 	l.detached = true
+	l.replies = nil
 	if l.replyTo != "" && l.s.c.replyLinks[l.replyTo] == l {
 		delete(l.s.c.replyLinks, l.replyTo)
 	}

@@ -22,6 +22,7 @@ const (
 	DefaultIdleTimeout              = time.Minute
 	DefaultMaxFrameSize             = 65536
 	DefaultMaxMessageSize           = 256 << 10
+	maxMaxMessageSize               = 100 << 20
 )
 
 // Names of the entities snapcopy uses, created unless Options.NoDefaultEntities.
@@ -55,8 +56,10 @@ type Options struct {
 	IdleTimeout time.Duration
 	// MaxFrameSize is announced in open. Default: 65536.
 	MaxFrameSize uint32
-	// MaxMessageSize is announced on links; larger sends are refused.
-	// Default: 256 KiB (Standard tier).
+	// MaxMessageSize is announced on entity and `$management` links; a
+	// larger delivery gets its link detached with message-size-exceeded
+	// as soon as its frames pass the limit. Default: 256 KiB (Standard
+	// tier); at most 100 MiB (Premium).
 	MaxMessageSize uint64
 	// Logf, when set, receives one line per connection event (debugging).
 	Logf func(format string, args ...any)
@@ -186,6 +189,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidOptions, o.IdleTimeout)
 	case o.MaxFrameSize < minMaxFrameSize:
 		return fmt.Errorf("%w: MaxFrameSize %d is below the AMQP minimum %d", ErrInvalidOptions, o.MaxFrameSize, minMaxFrameSize)
+	case o.MaxMessageSize > maxMaxMessageSize:
+		return fmt.Errorf("%w: MaxMessageSize %d exceeds %d (the Premium tier's 100 MiB)", ErrInvalidOptions, o.MaxMessageSize, maxMaxMessageSize)
 	}
 	for _, q := range o.Queues {
 		if err := q.Properties.validate(q.Name); err != nil {

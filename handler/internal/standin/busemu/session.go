@@ -16,12 +16,21 @@ type session struct {
 	receivedSinceFlow uint32
 	inLinks           map[uint32]*inLink  // client senders
 	outLinks          map[uint32]*outLink // client receivers
+	closing           map[uint32]bool     // handles busemu detached, awaiting the client's detach
 	unsettled         map[uint32]*outDelivery
 }
 
 func newSession(c *conn, channel uint16, b performBegin) *session {
 	return &session{c: c, channel: channel, nextIncomingID: b.NextOutgoingID,
-		inLinks: map[uint32]*inLink{}, outLinks: map[uint32]*outLink{}, unsettled: map[uint32]*outDelivery{}}
+		inLinks: map[uint32]*inLink{}, outLinks: map[uint32]*outLink{}, closing: map[uint32]bool{}, unsettled: map[uint32]*outDelivery{}}
+}
+
+// handleInUse reports whether handle names a link, or one busemu detached
+// whose detach the client has not answered yet.
+func (s *session) handleInUse(handle uint32) bool {
+	_, in := s.inLinks[handle]
+	_, out := s.outLinks[handle]
+	return in || out || s.closing[handle]
 }
 
 func (s *session) send(body any, payload []byte) { s.c.send(s.channel, body, payload) }
@@ -85,6 +94,9 @@ func (s *session) onTransfer(t performTransfer, payload []byte) {
 	if s.receivedSinceFlow >= sessionWindow/2 {
 		s.sendFlow(nil)
 	}
+	if s.closing[t.Handle] {
+		return // frames the client sent before it saw busemu's detach
+	}
 	l, ok := s.inLinks[t.Handle]
 	if !ok {
 		s.c.fail(&amqpError{Condition: "amqp:session:unattached-handle", Description: "transfer on an unknown handle"})
@@ -146,26 +158,52 @@ func (s *session) sendDisposition(r role, id uint32, state any) {
 }
 
 func (s *session) onDetach(d performDetach) {
-	_, in := s.inLinks[d.Handle]
-	out, isOut := s.outLinks[d.Handle]
-	if !in && !isOut {
+	if s.closing[d.Handle] {
+		delete(s.closing, d.Handle) // the answer to busemu's own detach
+		return
+	}
+	if !s.forget(d.Handle) {
 		return // the answer to busemu refusing an attach
 	}
-	delete(s.inLinks, d.Handle)
-	delete(s.outLinks, d.Handle)
 	s.send(performDetach{Handle: d.Handle, Closed: true}.value(), nil)
-	if isOut {
-		out.close()
+}
+
+// closeLink detaches a link with an error; frames the client sends on the
+// handle until it answers are ignored.
+func (s *session) closeLink(handle uint32, err *amqpError) {
+	if !s.forget(handle) {
+		return
 	}
+	s.closing[handle] = true
+	s.send(performDetach{Handle: handle, Closed: true, Error: err}.value(), nil)
+	s.c.b.logf("detached link %d: %v", handle, err)
+}
+
+// forget removes the link at handle, releasing what it held, and reports
+// whether there was one.
+func (s *session) forget(handle uint32) bool {
+	if l, ok := s.inLinks[handle]; ok {
+		delete(s.inLinks, handle)
+		l.dropPartial()
+		return true
+	}
+	if l, ok := s.outLinks[handle]; ok {
+		delete(s.outLinks, handle)
+		l.close()
+		return true
+	}
+	return false
 }
 
 // detachAll forgets every link of the session (end, close or lost connection).
 func (s *session) detachAll() {
-	for h, l := range s.outLinks {
-		delete(s.outLinks, h)
-		l.close()
+	for h := range s.outLinks {
+		s.forget(h)
 	}
-	clear(s.inLinks)
+	for h := range s.inLinks {
+		s.forget(h)
+	}
+	clear(s.closing)
 }
 
 // refuseAttach answers an attach it cannot serve the way go-amqp expects:
