@@ -114,6 +114,7 @@ var triggerQueueName = 'snapshot-created'
 var pollQueueName = 'copy-poll'
 var eventsTopicName = 'copy-events'
 var eventsSubscriptionName = 'all'
+var retentionSubscriptionName = 'retention'
 
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, namePrefix))
 var functionAppName = '${namePrefix}-${token}'
@@ -323,6 +324,43 @@ resource eventsSubscription 'Microsoft.ServiceBus/namespaces/topics/subscription
     defaultMessageTimeToLive: 'P7D'
     deadLetteringOnMessageExpiration: false
     deadLetteringOnFilterEvaluationExceptions: true
+  }
+}
+
+// The Retention function's trigger: Completed events only, so pruning
+// never runs for (or is delayed by) other outcomes.
+resource retentionSubscription 'Microsoft.ServiceBus/namespaces/topics/subscriptions@2022-10-01-preview' = {
+  parent: eventsTopic
+  name: retentionSubscriptionName
+  properties: {
+    // = host.json functionTimeout, as on the queues: an invocation never
+    // outlives its lock.
+    lockDuration: 'PT5M'
+    maxDeliveryCount: 10
+    // Every Completed re-evaluates the whole chain, so an event that expired
+    // unread loses nothing: dropped, not dead-lettered, so a stopped app
+    // cannot fill the topic's quota and block the handler's publishes.
+    defaultMessageTimeToLive: 'P7D'
+    deadLetteringOnMessageExpiration: false
+    deadLetteringOnFilterEvaluationExceptions: true
+  }
+}
+
+// ARM creates every subscription with a rule named $Default (TrueFilter:
+// everything) and has no property to create it without; reports differ on
+// whether adding another rule removes it. Declaring our filter under the
+// name $Default replaces that rule in either case, leaving it the only one.
+// Until this PUT lands (seconds, on the first deployment) the subscription
+// may admit any event, so the Retention function ignores non-Completed ones.
+resource retentionCompletedOnly 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@2022-10-01-preview' = {
+  parent: retentionSubscription
+  name: '$Default'
+  properties: {
+    filterType: 'CorrelationFilter'
+    correlationFilter: {
+      // The message's Subject (label on the wire) is the event type.
+      label: '${eventTypePrefix}.Completed'
+    }
   }
 }
 
@@ -555,6 +593,7 @@ output TRIGGER_QUEUE string = triggerQueue.name
 output POLL_QUEUE string = pollQueue.name
 output EVENTS_TOPIC string = eventsTopic.name
 output EVENTS_SUBSCRIPTION string = eventsSubscription.name
+output RETENTION_SUBSCRIPTION string = retentionSubscription.name
 output IDENTITY_CLIENT_ID string = identity.properties.clientId
 output IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
 output DESTINATION_CONTAINER_URL string = destinationAccess.outputs.containerUrl

@@ -474,12 +474,26 @@ func TestStandInEntitiesMatchInfra(t *testing.T) {
 		})
 		for _, s := range tp.Subscriptions {
 			sp := s.Properties
-			add("topics/subscriptions", "eventsSubscriptionName", tp.Name+"/"+s.Name, map[string]string{
+			res, found := app.findNamed(resources, typeSubscription, s.Name)
+			if !found {
+				p.addf("%s: no %s resource named %q (busemu.DefaultTopology has it)", app.file.path, typeSubscription, s.Name)
+				continue
+			}
+			checkSubscriptionFilter(p, app, resources, res, s)
+			add("topics/subscriptions", topLevelProperties(res.body)["name"], tp.Name+"/"+s.Name, map[string]string{
 				"lockDuration":                     sp.LockDuration.String(),
 				"maxDeliveryCount":                 fmt.Sprint(sp.MaxDeliveryCount),
 				"defaultMessageTimeToLive":         sp.DefaultMessageTimeToLive.String(),
 				"deadLetteringOnMessageExpiration": fmt.Sprint(sp.DeadLetteringOnMessageExpiration),
 			})
+		}
+	}
+	for _, r := range resources {
+		name, _ := app.defaultValue(topLevelProperties(r.body)["name"])
+		if r.typ == typeSubscription && !slices.ContainsFunc(topics, func(tp busemu.TopicConfig) bool {
+			return slices.ContainsFunc(tp.Subscriptions, func(s busemu.SubscriptionConfig) bool { return s.Name == name })
+		}) {
+			p.addf("%s: subscription %q (%s) is missing from busemu.DefaultTopology", app.file.path, name, r.symbol)
 		}
 	}
 	for _, c := range checks {
@@ -498,4 +512,61 @@ func TestStandInEntitiesMatchInfra(t *testing.T) {
 		}
 	}
 	p.report()
+}
+
+const (
+	typeSubscription = "Microsoft.ServiceBus/namespaces/topics/subscriptions"
+	typeRule         = "Microsoft.ServiceBus/namespaces/topics/subscriptions/rules"
+)
+
+// findNamed finds the resource of typ whose name resolves to name.
+func (a infraApp) findNamed(resources []bicepResourceBlock, typ, name string) (bicepResourceBlock, bool) {
+	for _, r := range resources {
+		if got, ok := a.defaultValue(topLevelProperties(r.body)["name"]); ok && r.typ == typ && got == name {
+			return r, true
+		}
+	}
+	return bicepResourceBlock{}, false
+}
+
+// checkSubscriptionFilter compares busemu's filter of one subscription with
+// the rules infra gives it: none for an unfiltered subscription, else one
+// correlation rule named $Default (replacing the TrueFilter ARM creates)
+// on the same Subject, with the event type prefix's default.
+func checkSubscriptionFilter(p *problems, app infraApp, resources []bicepResourceBlock, sub bicepResourceBlock, cfg busemu.SubscriptionConfig) {
+	var rules []bicepResourceBlock
+	for _, r := range resources {
+		if r.typ == typeRule && topLevelProperties(r.body)["parent"] == sub.symbol {
+			rules = append(rules, r)
+		}
+	}
+	filter := cfg.Properties.Filter
+	switch {
+	case filter == nil && len(rules) == 0:
+		return
+	case filter == nil:
+		p.addf("%s: subscription %q has %d rule(s), busemu admits everything", app.file.path, cfg.Name, len(rules))
+		return
+	case len(rules) != 1:
+		p.addf("%s: subscription %q has %d rules, want one correlation rule on Subject %q", app.file.path, cfg.Name, len(rules), filter.Subject)
+		return
+	}
+	rule := rules[0]
+	fields := topLevelProperties(rule.body)
+	props, _ := nestedBlock(rule.body, "properties")
+	corr, _ := nestedBlock(props, "correlationFilter")
+	label := topLevelProperties(corr)["label"]
+	prefix, _ := unquote(app.file.paramDefaults()["eventTypePrefix"])
+	label = strings.ReplaceAll(label, "${eventTypePrefix}", prefix)
+	switch {
+	case fields["name"] != "'$Default'":
+		p.addf("%s: rule %s is named %s; only a rule named $Default replaces the TrueFilter ARM creates", app.file.path, rule.symbol, fields["name"])
+	case topLevelProperties(props)["filterType"] != "'CorrelationFilter'":
+		p.addf("%s: rule %s is not a CorrelationFilter", app.file.path, rule.symbol)
+	case label != "'"+filter.Subject+"'":
+		p.addf("%s: rule %s matches label %s, busemu Subject %q", app.file.path, rule.symbol, label, filter.Subject)
+	}
+	if want := config.Defaults().EventTypePrefix + ".Completed"; cfg.Name == busemu.SubscriptionRetention && filter.Subject != want {
+		p.addf("busemu retention subscription admits Subject %q, but the handler publishes Completed as %q", filter.Subject, want)
+	}
 }

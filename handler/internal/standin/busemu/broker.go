@@ -41,7 +41,7 @@ func New(opts Options) (*Broker, error) {
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	queues, topics := opts.Queues, opts.Topics
 	if !opts.NoDefaultEntities {
-		dq, dt := DefaultTopology()
+		dq, dt := DefaultTopologyFor(opts.EventTypePrefix)
 		queues, topics = append(dq, queues...), append(dt, topics...)
 	}
 	for _, q := range queues {

@@ -221,3 +221,19 @@ func TestSASLPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionSubscriptionFollowsEventTypePrefix: a handler configured
+// with another SNAPCOPY_EVENT_TYPE_PREFIX gets a retention subscription
+// that admits its own Completed events.
+func TestRetentionSubscriptionFollowsEventTypePrefix(t *testing.T) {
+	b, _ := startBroker(t, Options{EventTypePrefix: "Contoso.Copy"})
+	ctx, c := testContext(t), newClient(t, b.ConnectionString())
+	s := newSender(t, c, TopicCopyEvents)
+	for _, subject := range []string{DefaultEventTypePrefix + ".Completed", "Contoso.Copy.Failed", "Contoso.Copy.Completed"} {
+		send(t, ctx, s, &azservicebus.Message{MessageID: ptr(subject), Subject: ptr(subject)})
+	}
+	msgs, err := b.Messages(TopicCopyEvents + "/Subscriptions/" + SubscriptionRetention)
+	if err != nil || len(msgs) != 1 || msgs[0].Subject != "Contoso.Copy.Completed" {
+		t.Fatalf("retention subscription holds %+v, %v; want only Contoso.Copy.Completed", msgs, err)
+	}
+}

@@ -45,6 +45,7 @@ func TestConformanceEmulator(t *testing.T) {
 		return conformanceTarget{
 			connStr: b.ConnectionString(), queue: confQueue, maxDelivery: confMaxDelivery,
 			topic: confTopic, subAll: confSubAll, subKeep: confSubKeep,
+			retentionTopic: TopicCopyEvents, retentionSub: SubscriptionRetention,
 			advance:         func(d time.Duration) { fake.Advance(d); b.Tick() },
 			now:             fake.Now,
 			wrongKeyConnStr: ConnectionString(b.Addr(), DevKeyName, "not-the-key"),

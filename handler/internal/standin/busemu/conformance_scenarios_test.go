@@ -249,6 +249,32 @@ func scenarioSubjectFilter(t *testing.T, tg conformanceTarget) {
 	complete(t, ctx, ra, receiveN(t, ctx, ra, 2)...)
 }
 
+// scenarioCompletedOnly publishes one event of every outcome type, as the
+// handler does (type in Subject): the retention subscription gets only the
+// Completed one.
+func scenarioCompletedOnly(t *testing.T, tg conformanceTarget) {
+	if tg.retentionSub == "" {
+		t.Skip("no retention subscription configured")
+	}
+	ctx, c := testContext(t), newClient(t, tg.connStr)
+	s := newSender(t, c, tg.retentionTopic)
+	for _, outcome := range []string{"Failed", "Completed", "Superseded", "Rejected", "Pruned"} {
+		m := tg.msg("event-"+outcome, outcome)
+		m.Subject = ptr(DefaultEventTypePrefix + "." + outcome)
+		send(t, ctx, s, m)
+	}
+	other := tg.msg("event-other", "another producer's Completed")
+	other.Subject = ptr("Contoso.Backup.Completed")
+	send(t, ctx, s, other)
+	r := subReceiver(t, c, tg.retentionTopic, tg.retentionSub)
+	got := receiveN(t, ctx, r, 1)[0]
+	if string(got.Body) != "Completed" || deref(got.Subject) != DefaultEventTypePrefix+".Completed" {
+		t.Errorf("retention subscription got %q (subject %q)", got.Body, deref(got.Subject))
+	}
+	complete(t, ctx, r, got)
+	noMessageWithin(t, r, 300*time.Millisecond)
+}
+
 func scenarioReceiveAndDelete(t *testing.T, tg conformanceTarget) {
 	ctx, c := testContext(t), newClient(t, tg.connStr)
 	send(t, ctx, newSender(t, c, tg.queue), tg.msg("rd1", "one"), tg.msg("rd2", "two"))

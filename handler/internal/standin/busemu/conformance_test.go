@@ -18,6 +18,9 @@ type conformanceTarget struct {
 	maxDelivery int
 	// topic has subscriptions subAll (no filter) and subKeep (Subject == "keep").
 	topic, subAll, subKeep string
+	// retentionTopic's subscription retentionSub admits only
+	// "<DefaultEventTypePrefix>.Completed"; "" skips that scenario.
+	retentionTopic, retentionSub string
 	// advance moves the target's clock and applies what fell due; nil means
 	// real time (scenarios then wait with bounded contexts).
 	advance func(d time.Duration)
@@ -52,6 +55,7 @@ var scenarios = []scenario{
 	{name: "DuplicateDetection", run: scenarioDuplicate},
 	{name: "TopicFanOut", run: scenarioFanOut},
 	{name: "SubjectFilter", run: scenarioSubjectFilter},
+	{name: "CompletedOnlySubscription", run: scenarioCompletedOnly},
 	{name: "ReceiveAndDelete", run: scenarioReceiveAndDelete},
 	{name: "Peek", run: scenarioPeek},
 	{name: "RenewLock", run: scenarioRenewLock, needsClock: true},

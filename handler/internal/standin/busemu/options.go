@@ -31,7 +31,21 @@ const (
 	QueueCopyPoll        = "copy-poll"
 	TopicCopyEvents      = "copy-events"
 	SubscriptionAll      = "all"
+	// SubscriptionRetention receives only Completed events: the Retention
+	// function's trigger.
+	SubscriptionRetention = "retention"
 )
+
+// DefaultEventTypePrefix is the default SNAPCOPY_EVENT_TYPE_PREFIX: outcome
+// events are typed "<prefix>.Completed" and so on, and the message's
+// Subject carries the type.
+const DefaultEventTypePrefix = "Snapcopy.IncrementalCopy"
+
+// CompletedFilter admits only Completed events of prefix: the rule of the
+// retention subscription.
+func CompletedFilter(eventTypePrefix string) *CorrelationFilter {
+	return &CorrelationFilter{Subject: eventTypePrefix + ".Completed"}
+}
 
 // Options configures a Broker. The zero value is usable.
 type Options struct {
@@ -48,6 +62,10 @@ type Options struct {
 	Topics []TopicConfig
 	// NoDefaultEntities skips creating snapcopy's queues and topic.
 	NoDefaultEntities bool
+	// EventTypePrefix is the handler's SNAPCOPY_EVENT_TYPE_PREFIX; the
+	// default retention subscription admits "<prefix>.Completed" only.
+	// Default: DefaultEventTypePrefix.
+	EventTypePrefix string
 	// DuplicateDetectionWindow is used by entities that require duplicate
 	// detection without setting a window. Default: 10 minutes.
 	DuplicateDetectionWindow time.Duration
@@ -128,10 +146,16 @@ type CorrelationFilter struct {
 	ApplicationProperties map[string]any
 }
 
-// DefaultTopology is what New creates unless NoDefaultEntities: snapcopy's
-// two queues and its event topic with one catch-all subscription, with the
+// DefaultTopology is what New creates unless NoDefaultEntities, for the
+// default event type prefix: snapcopy's two queues and its event topic with
+// a catch-all subscription and the retention subscription, with the
 // settings infra/main.bicep gives them (the reasons are written there).
 func DefaultTopology() ([]QueueConfig, []TopicConfig) {
+	return DefaultTopologyFor(DefaultEventTypePrefix)
+}
+
+// DefaultTopologyFor is DefaultTopology for events typed "<eventTypePrefix>.<outcome>".
+func DefaultTopologyFor(eventTypePrefix string) ([]QueueConfig, []TopicConfig) {
 	const day = 24 * time.Hour
 	return []QueueConfig{
 			{Name: QueueSnapshotCreated, Properties: QueueProperties{
@@ -150,15 +174,24 @@ func DefaultTopology() ([]QueueConfig, []TopicConfig) {
 				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: day,
 				DefaultMessageTimeToLive: 14 * day,
 			},
-			Subscriptions: []SubscriptionConfig{{Name: SubscriptionAll, Properties: SubscriptionProperties{
-				LockDuration: time.Minute, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 7 * day,
-			}}},
+			Subscriptions: []SubscriptionConfig{
+				{Name: SubscriptionAll, Properties: SubscriptionProperties{
+					LockDuration: time.Minute, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 7 * day,
+				}},
+				{Name: SubscriptionRetention, Properties: SubscriptionProperties{
+					LockDuration: 5 * time.Minute, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 7 * day,
+					Filter: CompletedFilter(eventTypePrefix),
+				}},
+			},
 		}}
 }
 
 func (o *Options) setDefaults() {
 	if o.Clock == nil {
 		o.Clock = clock.Real{}
+	}
+	if o.EventTypePrefix == "" {
+		o.EventTypePrefix = DefaultEventTypePrefix
 	}
 	if o.KeyName == "" && o.Key == "" {
 		o.KeyName, o.Key = DevKeyName, DevKey
