@@ -61,6 +61,12 @@ param destinationContainerName string
 @description('Create the destination account (false: it exists already).')
 param createDestinationAccount bool = false
 
+@description('Create the destination container (false: it exists already and is only referenced, never re-declared). A created account always gets its container.')
+param createDestinationContainer bool = false
+
+@description('Let the app delete source snapshots it has proven copied (SNAPCOPY_PRUNE_SOURCE). false: the app gets no delete right on any source.')
+param pruneSource bool = false
+
 @description('Region of a created destination account.')
 param destinationLocation string = location
 
@@ -121,11 +127,19 @@ var functionAppName = '${namePrefix}-${token}'
 var hostStorageName = take('st${toLower(replace(namePrefix, '-', ''))}${token}', 24)
 var deploymentContainerName = 'app-package'
 
+// Nested deployments live in the source and destination groups, where
+// another snapcopy deployment (another app, or this one re-run under a new
+// name) may run at the same time: a suffix per deployment keeps their
+// names apart.
+var deploymentSuffix = uniqueString(deployment().name)
+
 // Built-in role ids (tenant-independent).
 var roles = {
+  serviceBusDataOwner: '090c5cfd-751d-490a-894a-3ce6f1109419'
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
   serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -205,13 +219,25 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
-// The host keeps leases, keys and the deployment package in blobs. Queue
-// and table roles are left out: Service Bus triggers use neither.
+// The host keeps leases, keys and the deployment package in blobs.
 resource hostStorageOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(hostStorage.id, identity.id, roles.storageBlobDataOwner)
   scope: hostStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The host writes its diagnostic events to a table in this account and
+// gets 403s without this role. No queue role: Service Bus triggers keep
+// nothing in host queues.
+resource hostStorageTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, identity.id, roles.storageTableDataContributor)
+  scope: hostStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
@@ -364,10 +390,37 @@ resource retentionCompletedOnly 'Microsoft.ServiceBus/namespaces/topics/subscrip
   }
 }
 
-// Trigger bindings (identity-based connection) receive from both queues.
-resource receiveTriggers 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(triggerQueue.id, identity.id, roles.serviceBusDataReceiver)
+// The two trigger queues: Data Owner, on each queue only. The trigger
+// binding receives and the handler sends there (polls, deferred triggers),
+// and Flex Consumption's target-based scaler reads each queue's runtime
+// properties (message count), which needs Manage: with Receiver alone it
+// falls back to peeking one message and scales blind. Owner is the only
+// built-in role with Manage; scoped to a queue it manages that queue and
+// nothing else (not the namespace, the topic or other queues).
+resource ownTriggerQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(triggerQueue.id, identity.id, roles.serviceBusDataOwner)
   scope: triggerQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource ownPollQueue 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(pollQueue.id, identity.id, roles.serviceBusDataOwner)
+  scope: pollQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataOwner)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The Retention function's trigger receives from its subscription.
+resource receiveRetention 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(retentionSubscription.id, identity.id, roles.serviceBusDataReceiver)
+  scope: retentionSubscription
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
     principalId: identity.properties.principalId
@@ -375,38 +428,7 @@ resource receiveTriggers 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-resource receivePolls 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(pollQueue.id, identity.id, roles.serviceBusDataReceiver)
-  scope: pollQueue
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataReceiver)
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-// The handler schedules polls, re-schedules deferred triggers (another copy
-// pending on the same destination) and publishes outcome events.
-resource sendPolls 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(pollQueue.id, identity.id, roles.serviceBusDataSender)
-  scope: pollQueue
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource sendDeferrals 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(triggerQueue.id, identity.id, roles.serviceBusDataSender)
-  scope: triggerQueue
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.serviceBusDataSender)
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
+// The handler publishes outcome events (and Retention its Pruned events).
 resource sendEvents 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(eventsTopic.id, identity.id, roles.serviceBusDataSender)
   scope: eventsTopic
@@ -444,25 +466,38 @@ resource consumersReceive 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 
 // ----------------------------------------------------------------- storage
 
+// Each source's account and container as lower-case keys: two sources in
+// one account (or the same container listed twice) would otherwise create
+// the same role assignment twice, in parallel, and the second would fail.
+// The first source naming an account or container assigns its roles.
+var sourceAccountKeys = [
+  for source in sources: toLower('${source.?subscriptionId ?? subscription().subscriptionId}/${source.?resourceGroup ?? resourceGroup().name}/${source.accountName}')
+]
+var sourceContainerKeys = [for (source, i) in sources: '${sourceAccountKeys[i]}/${toLower(source.containerName)}']
+
 module sourceAccess 'modules/source-access.bicep' = [
   for (source, i) in sources: {
-    name: 'snapcopy-source-${i}'
+    name: 'snapcopy-source-${i}-${deploymentSuffix}'
     scope: resourceGroup(source.?subscriptionId ?? subscription().subscriptionId, source.?resourceGroup ?? resourceGroup().name)
     params: {
       accountName: source.accountName
       containerName: source.containerName
       principalId: identity.properties.principalId
+      assignAccountRole: indexOf(sourceAccountKeys, sourceAccountKeys[i]) == i
+      assignContainerRoles: indexOf(sourceContainerKeys, sourceContainerKeys[i]) == i
+      pruneSource: pruneSource
     }
   }
 ]
 
 module destinationAccess 'modules/destination-access.bicep' = {
-  name: 'snapcopy-destination'
+  name: 'snapcopy-destination-${deploymentSuffix}'
   scope: resourceGroup(destinationResourceGroup)
   params: {
     accountName: destinationAccountName
     containerName: destinationContainerName
     createAccount: createDestinationAccount
+    createContainer: createDestinationContainer || createDestinationAccount
     location: destinationLocation
     skuName: destinationSkuName
     principalId: identity.properties.principalId
@@ -577,11 +612,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   // (they still take minutes to propagate, see README troubleshooting).
   dependsOn: [
     hostStorageOwner
+    hostStorageTables
     appInsightsPublisher
-    receiveTriggers
-    receivePolls
-    sendPolls
-    sendDeferrals
+    ownTriggerQueue
+    ownPollQueue
+    receiveRetention
     sendEvents
     sourceAccess
   ]

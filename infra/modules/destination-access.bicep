@@ -1,6 +1,6 @@
-// The destination container (and, on request, its account) plus the one
-// role the handler needs there. Deployed at the destination account's
-// resource group.
+// The destination container (created, or referenced when it exists) and,
+// on request, its account, plus the one role the handler needs there.
+// Deployed at the destination account's resource group.
 targetScope = 'resourceGroup'
 
 @description('Destination storage account name.')
@@ -11,6 +11,9 @@ param containerName string
 
 @description('Create the account here; false uses an existing one.')
 param createAccount bool
+
+@description('Create the container here; false references an existing one without re-declaring it.')
+param createContainer bool
 
 @description('Location of a created account (a DR copy usually lives in another region).')
 param location string
@@ -46,9 +49,9 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: accountName
 }
 
-// Declared (not `existing`) so a fresh account gets its container; on an
-// existing container the PUT is idempotent and leaves blobs untouched.
-resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+// Created only on request: re-declaring an existing container would PUT
+// its properties (public access, metadata) over whatever its owner set.
+resource newContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = if (createContainer) {
   name: '${accountName}/default/${containerName}'
   properties: {
     publicAccess: 'None'
@@ -58,10 +61,21 @@ resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@20
   ]
 }
 
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: blobService
+  name: containerName
+}
+
 // Contributor on the container only: Incremental Copy Blob needs
 // blobs/write (+ blobs/add/action for a new destination), Get Blob
-// Properties blobs/read, Abort Copy blobs/write. Nothing outside this
-// container is reachable.
+// Properties blobs/read, Abort Copy blobs/write, and retention deletes
+// destination snapshots (blobs/delete). Nothing outside this container is
+// reachable.
 resource contributorOnContainer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(container.id, principalId, storageBlobDataContributor)
   scope: container
@@ -70,6 +84,9 @@ resource contributorOnContainer 'Microsoft.Authorization/roleAssignments@2022-04
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
+  dependsOn: [
+    newContainer
+  ]
 }
 
 @description('The container URL, for SNAPCOPY_DESTINATION_CONTAINER_URL and SNAPCOPY_ALLOWED_DESTINATIONS.')

@@ -360,11 +360,11 @@ func TestInfraEntitiesMatchConfigAndBindings(t *testing.T) {
 				p.addf("%s: queue %q lockDuration %s < host.json functionTimeout %s (the template says an invocation never outlives its lock)", app.file.path, name, lock, functionTimeout)
 			}
 		}
-		if e.receive && !hasRoleOn(resources, res.symbol, "serviceBusDataReceiver") {
-			p.addf("%s: no Service Bus Data Receiver assignment scoped to %s: the trigger cannot read %q", app.file.path, res.symbol, name)
+		if e.receive && !hasRoleOn(resources, res.symbol, "serviceBusDataReceiver", "serviceBusDataOwner") {
+			p.addf("%s: no Service Bus Data Receiver (or Owner) assignment scoped to %s: the trigger cannot read %q", app.file.path, res.symbol, name)
 		}
-		if e.send && !hasRoleOn(resources, res.symbol, "serviceBusDataSender") {
-			p.addf("%s: no Service Bus Data Sender assignment scoped to %s: the handler cannot write %q", app.file.path, res.symbol, name)
+		if e.send && !hasRoleOn(resources, res.symbol, "serviceBusDataSender", "serviceBusDataOwner") {
+			p.addf("%s: no Service Bus Data Sender (or Owner) assignment scoped to %s: the handler cannot write %q", app.file.path, res.symbol, name)
 		}
 	}
 	p.report()
@@ -379,11 +379,13 @@ func findEntity(resources []bicepResourceBlock, typ, nameExpr string) (bicepReso
 	return bicepResourceBlock{}, false
 }
 
-// hasRoleOn reports a role assignment scoped to symbol with roles.<role>.
-func hasRoleOn(resources []bicepResourceBlock, symbol, role string) bool {
+// hasRoleOn reports a role assignment scoped to symbol with one of roles.<role>.
+func hasRoleOn(resources []bicepResourceBlock, symbol string, roles ...string) bool {
 	for _, r := range resources {
-		if r.typ == "Microsoft.Authorization/roleAssignments" && topLevelProperties(r.body)["scope"] == symbol && strings.Contains(r.body, "roles."+role+")") {
-			return true
+		for _, role := range roles {
+			if r.typ == typeRoleAssignment && topLevelProperties(r.body)["scope"] == symbol && strings.Contains(r.body, "roles."+role+")") {
+				return true
+			}
 		}
 	}
 	return false

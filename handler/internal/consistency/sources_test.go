@@ -109,7 +109,8 @@ func loadBicep(t *testing.T) []bicepFile {
 var (
 	bicepVar      = regexp.MustCompile(`(?m)^var (\w+) = '([^'$]*)'\s*$`)
 	bicepParam    = regexp.MustCompile(`(?m)^param (\w+) \w+(?:\[\])?(?: = (.+?))?\s*$`)
-	bicepResource = regexp.MustCompile(`(?m)^resource (\w+) '([^'@]+)@[^']+'(?: existing)? = (?:if \([^)]*\) )?\{`)
+	bicepResource = regexp.MustCompile(`(?m)^resource (\w+) '([^'@]+)@[^']+'( existing)? = (?:if \(([^)]*)\) )?\{`)
+	bicepModule   = regexp.MustCompile(`(?m)^module (\w+) '([^']+)' = (?:\[\s*for [^\n]*: )?(?:if \(([^)]*)\) )?\{`)
 	bicepProperty = regexp.MustCompile(`(?m)^\s*(\w+): (.+?)\s*$`)
 )
 
@@ -133,6 +134,8 @@ func (b bicepFile) paramDefaults() map[string]string {
 
 type bicepResourceBlock struct {
 	symbol, typ, body string
+	existing          bool   // declared `existing`: referenced, never written
+	condition         string // the `if (...)` expression, "" if unconditional
 }
 
 // resources returns the non-loop resource blocks of the template.
@@ -140,11 +143,29 @@ func (b bicepFile) resources() []bicepResourceBlock {
 	var out []bicepResourceBlock
 	for _, loc := range bicepResource.FindAllStringSubmatchIndex(b.text, -1) {
 		open := loc[1] - 1
-		out = append(out, bicepResourceBlock{
-			symbol: b.text[loc[2]:loc[3]],
-			typ:    b.text[loc[4]:loc[5]],
-			body:   braceBlock(b.text, open),
-		})
+		r := bicepResourceBlock{
+			symbol:   b.text[loc[2]:loc[3]],
+			typ:      b.text[loc[4]:loc[5]],
+			body:     braceBlock(b.text, open),
+			existing: loc[6] >= 0,
+		}
+		if loc[8] >= 0 {
+			r.condition = b.text[loc[8]:loc[9]]
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// bicepModuleBlock is one module declaration (looped or not).
+type bicepModuleBlock struct {
+	symbol, path, body string
+}
+
+func (b bicepFile) modules() []bicepModuleBlock {
+	var out []bicepModuleBlock
+	for _, loc := range bicepModule.FindAllStringSubmatchIndex(b.text, -1) {
+		out = append(out, bicepModuleBlock{symbol: b.text[loc[2]:loc[3]], path: b.text[loc[4]:loc[5]], body: braceBlock(b.text, loc[1]-1)})
 	}
 	return out
 }
