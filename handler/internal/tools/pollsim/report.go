@@ -62,7 +62,7 @@ type ClassSummary struct {
 }
 
 // Percentiles of a distribution, by nearest rank.
-type Percentiles[T time.Duration | float64] struct{ P50, P95, Max T }
+type Percentiles[T time.Duration | float64] struct{ P50, P95, P99, Max T }
 
 func percentiles[T time.Duration | float64](v []T) Percentiles[T] {
 	if len(v) == 0 {
@@ -70,7 +70,7 @@ func percentiles[T time.Duration | float64](v []T) Percentiles[T] {
 	}
 	slices.Sort(v)
 	rank := func(q float64) T { return v[min(len(v)-1, int(q*float64(len(v))))] }
-	return Percentiles[T]{P50: rank(0.50), P95: rank(0.95), Max: v[len(v)-1]}
+	return Percentiles[T]{P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: v[len(v)-1]}
 }
 
 // Summarize condenses outcomes.
@@ -124,11 +124,11 @@ func WriteReport(w io.Writer, sums []Summary) {
 		}
 		fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---:|", len(Classes)))
 	}
-	header("p95 / max detection delay, s")
+	header("p95 / p99 / max detection delay, s")
 	for _, s := range sums {
 		fmt.Fprintf(w, "| %s |", s.Name)
 		for _, c := range s.ByClass {
-			fmt.Fprintf(w, " %.1f / %.0f |", c.Delay.P95.Seconds(), c.Delay.Max.Seconds())
+			fmt.Fprintf(w, " %.1f / %.1f / %.0f |", c.Delay.P95.Seconds(), c.Delay.P99.Seconds(), c.Delay.Max.Seconds())
 		}
 		fmt.Fprintln(w)
 	}
@@ -140,4 +140,40 @@ func WriteReport(w io.Writer, sums []Summary) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// WriteVerdicts prints checked targets as a Markdown table, one column per
+// seed from first on, and a line that says whether all were met.
+func WriteVerdicts(w io.Writer, first uint64, columns [][]Verdict) {
+	if len(columns) == 0 {
+		return
+	}
+	fmt.Fprint(w, "| target |")
+	for i := range columns {
+		fmt.Fprintf(w, " seed %d |", first+uint64(i))
+	}
+	fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("---:|", len(columns)))
+	missed := 0
+	for row, v := range columns[0] {
+		fmt.Fprintf(w, "| %s |", v.Target)
+		for _, col := range columns {
+			fmt.Fprintf(w, " %s %s |", col[row].Got, verdict(col[row].Met))
+			if !col[row].Met {
+				missed++
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if missed == 0 {
+		fmt.Fprintf(w, "\nall targets met on every seed\n")
+	} else {
+		fmt.Fprintf(w, "\n%d target(s) MISSED\n", missed)
+	}
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "MISSED"
 }

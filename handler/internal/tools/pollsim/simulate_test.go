@@ -133,3 +133,80 @@ func TestWorkload(t *testing.T) {
 		t.Error("no copy restarted")
 	}
 }
+
+// TestWorkloadModels: the model flags change what polls read, and only
+// what they name.
+func TestWorkloadModels(t *testing.T) {
+	cfg := DefaultWorkload()
+	cfg.Copies = 300
+	base := GenerateWorkload(cfg, 3)
+
+	final := cfg
+	final.FinalOnly = true
+	for i, c := range GenerateWorkload(final, 3) {
+		if c.Duration != base[i].Duration || c.Total != base[i].Total {
+			t.Fatalf("copy %d: final-only changed the copy", i)
+		}
+		if got := c.Progress(c.Duration * 99 / 100); got != 0 {
+			t.Fatalf("copy %d: final-only progress %d before the end", i, got)
+		}
+	}
+
+	jumpy := cfg
+	jumpy.JumpChance = 1
+	jumped := 0
+	for i, c := range GenerateWorkload(jumpy, 3) {
+		if c.Duration != base[i].Duration || c.Total != base[i].Total {
+			t.Fatalf("copy %d: jumps changed the duration or size", i)
+		}
+		// The last quarter runs faster than the first three did on average,
+		// unless a stall or a restart falls into it.
+		last := c.pieces[len(c.pieces)-1]
+		head := c.Duration * 3 / 4
+		if last.start >= head && last.rate > 2.5*float64(c.Total)/c.Duration.Seconds() {
+			jumped++
+		}
+	}
+	if jumped < 150 {
+		t.Errorf("%d of 300 copies end faster than 2.5× their mean rate with jumps on", jumped)
+	}
+
+	for _, bad := range []func(*WorkloadConfig){
+		func(c *WorkloadConfig) { c.Copies = 0 },
+		func(c *WorkloadConfig) { c.RefreshMax = c.RefreshMin - 1 },
+		func(c *WorkloadConfig) { c.RateSigma = -1 },
+		func(c *WorkloadConfig) { c.JumpChance = 1.5 },
+		func(c *WorkloadConfig) { c.JumpChance, c.JumpMin = 0.2, 0 },
+	} {
+		c := DefaultWorkload()
+		bad(&c)
+		if c.Validate() == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if err := DefaultWorkload().Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestGoalsCheck(t *testing.T) {
+	ref := Summarize("fixed", Simulate(Fixed{Interval: time.Minute}, []Copy{SteadyCopy(30*time.Minute, 1<<30)}, Bus{}, 1))
+	// 30 polls for fixed 60 s; the strategy under test polls every 10 min:
+	// 3 polls, the end seen 0 s late; then 12 polls of a copy of 1 h 53 min,
+	// seen 7 min late. 15 polls are half of the reference's.
+	out := Simulate(Fixed{Interval: 10 * time.Minute}, []Copy{SteadyCopy(30*time.Minute, 1<<30), SteadyCopy(2*time.Hour-7*time.Minute, 1<<30)}, Bus{}, 1)
+	got := ReportedGoals().Check(Summarize("five", out), ref)
+	want := map[string]bool{
+		"> 1 h p95 ≤ 10s": false, "10–60 min p95 ≤ 10s": true, "worst < 1 h ≤ 1m1s": true,
+		"worst > 1 h ≤ 5m0s": false, "every copy seen": true, "polls ≤ 0.30 of fixed": false,
+	}
+	for _, v := range got {
+		if met, ok := want[v.Target]; ok && met != v.Met {
+			t.Errorf("%s: %s, met %v", v.Target, v.Got, v.Met)
+		}
+		delete(want, v.Target)
+	}
+	if len(want) > 0 {
+		t.Errorf("targets not checked: %v", want)
+	}
+}

@@ -5,6 +5,7 @@
 package pollsim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -32,11 +33,19 @@ type WorkloadConfig struct {
 	// RestartChance is the share of copies whose progress drops back once
 	// (to between 0 and half of what was copied) and runs again.
 	RestartChance float64
+	// JumpChance is the share of copies whose throughput is multiplied by
+	// JumpMin to JumpMax at a point of their last quarter: the estimate
+	// made at the slower rate then comes too late.
+	JumpChance       float64
+	JumpMin, JumpMax float64
 	// RefreshMin and RefreshMax bound how often the service refreshes
 	// x-ms-copy-progress; between refreshes polls see the old figure.
 	RefreshMin, RefreshMax time.Duration
 	// Chunk is the granularity of the reported bytes.
 	Chunk int64
+	// FinalOnly makes x-ms-copy-progress read 0/total until the copy ends,
+	// as if the service reported no intermediate progress.
+	FinalOnly bool
 }
 
 // DefaultWorkload is the benchmark's workload: 10,000 copies from 5 s to
@@ -49,9 +58,27 @@ func DefaultWorkload() WorkloadConfig {
 		Segments: 6, RateSigma: 0.4,
 		StallChance: 0.2, MaxStalls: 2, StallMin: 0.05, StallMax: 0.25,
 		RestartChance: 0.05,
-		RefreshMin:    time.Second, RefreshMax: 10 * time.Second,
+		JumpMin:       3, JumpMax: 5,
+		RefreshMin: time.Second, RefreshMax: 10 * time.Second,
 		Chunk: 4 << 20,
 	}
+}
+
+// Validate reports a configuration the generator cannot draw from.
+func (c WorkloadConfig) Validate() error {
+	switch {
+	case c.Copies < 1:
+		return fmt.Errorf("%d copies: want at least 1", c.Copies)
+	case c.RefreshMin <= 0 || c.RefreshMax < c.RefreshMin:
+		return fmt.Errorf("progress refresh %s–%s: want 0 < min ≤ max", c.RefreshMin, c.RefreshMax)
+	case c.RateSigma < 0:
+		return fmt.Errorf("rate sigma %g: want ≥ 0", c.RateSigma)
+	case c.JumpChance < 0 || c.JumpChance > 1:
+		return fmt.Errorf("jump chance %g: want a share between 0 and 1", c.JumpChance)
+	case c.JumpChance > 0 && (c.JumpMin <= 0 || c.JumpMax < c.JumpMin):
+		return fmt.Errorf("jump ×%g–%g: want 0 < min ≤ max", c.JumpMin, c.JumpMax)
+	}
+	return nil
 }
 
 // Copy is one simulated copy: it starts at time 0 and succeeds at Duration.
@@ -64,6 +91,7 @@ type Copy struct {
 	// is refreshed: phase, phase+refresh, …
 	refresh, phase time.Duration
 	chunk          int64
+	finalOnly      bool
 }
 
 type piece struct {
@@ -76,6 +104,9 @@ type piece struct {
 // copy's end) reads: the true progress at the last refresh, rounded down to
 // the chunk.
 func (c *Copy) Progress(t time.Duration) int64 {
+	if c.finalOnly {
+		return 0
+	}
 	at := time.Duration(0)
 	if t >= c.phase {
 		at = t - (t-c.phase)%c.refresh
@@ -127,6 +158,13 @@ func generateCopy(cfg WorkloadConfig, r *rand.Rand) Copy {
 	if r.Float64() < cfg.RestartChance {
 		restartAt = time.Duration((0.1 + 0.7*r.Float64()) * float64(d))
 	}
+	// Drawn only when jumps are on, so that the other models' copies stay
+	// the same for a seed.
+	jumpAt, jump := d, 1.0
+	if cfg.JumpChance > 0 && r.Float64() < cfg.JumpChance {
+		jumpAt = time.Duration((0.75 + 0.25*r.Float64()) * float64(d))
+		jump = cfg.JumpMin + (cfg.JumpMax-cfg.JumpMin)*r.Float64()
+	}
 
 	starts := []time.Duration{0}
 	for _, m := range marks {
@@ -138,6 +176,9 @@ func generateCopy(cfg WorkloadConfig, r *rand.Rand) Copy {
 	if restartAt >= 0 {
 		starts = append(starts, restartAt)
 	}
+	if jumpAt < d {
+		starts = append(starts, jumpAt)
+	}
 	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
 	rateAt := func(t time.Duration) float64 {
 		for _, s := range stalls {
@@ -146,6 +187,9 @@ func generateCopy(cfg WorkloadConfig, r *rand.Rand) Copy {
 			}
 		}
 		i := sort.Search(len(marks), func(i int) bool { return marks[i].at > t }) - 1
+		if t >= jumpAt {
+			return marks[i].rate * jump
+		}
 		return marks[i].rate
 	}
 
@@ -184,6 +228,6 @@ func generateCopy(cfg WorkloadConfig, r *rand.Rand) Copy {
 	return Copy{
 		Duration: d, Total: total, pieces: pieces,
 		refresh: refresh, phase: time.Duration(r.Float64() * float64(refresh)),
-		chunk: cfg.Chunk,
+		chunk: cfg.Chunk, finalOnly: cfg.FinalOnly,
 	}
 }
