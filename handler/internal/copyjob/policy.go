@@ -6,49 +6,85 @@ import (
 )
 
 // PollPolicy decides how long to wait before the next Get Blob Properties on
-// a pending copy. It is a pure function of what earlier polls observed, so it
-// can be measured on a simulated clock (package pollsim).
+// a pending copy. It is a pure function of what earlier polls observed and
+// what the job knows (when the copy started, its total), so it can be
+// measured on a simulated clock (package pollsim).
 //
 // Why adaptive: copies take seconds to hours. A fixed interval either wastes
 // billed calls on long copies or reports short ones late. When the service
 // reports progress (x-ms-copy-progress) the policy smooths the transfer rate
-// over several polls, estimates the time left, and waits only a fraction
-// (Lead) of it: each poll re-estimates, so polls close in on the finish
-// geometrically and one wrong estimate costs little. Without progress it
-// backs off exponentially, but never past the point where the bytes left
-// could have been copied, so a copy that resumes near its end is still
-// reported promptly.
+// over several polls, estimates when the copy ends, and waits only a
+// fraction (Lead) of the time to then: each poll re-estimates, so polls
+// close in on the finish geometrically and one wrong estimate costs little.
+//
+// Two things keep that estimate from being trusted too far. The figure is
+// refreshed by the service every so often, not at every read, so it may be
+// up to Stale old: the end is estimated from the earliest instant the figure
+// can describe. And a copy may speed up, after a stall or near its end: a
+// guard computes the earliest the copy could end if it ran Surge times
+// faster than the smoothed rate, and never waits past that plus the promised
+// lateness (ShortLate, or LongLate for copies that cannot end within
+// LongCopy). Without a rate (no intermediate progress) only the total is
+// known: the copy cannot end before total/FastestRate, and after that it is
+// polled at the ShortLate cadence.
 type PollPolicy struct {
 	// MinDelay is the shortest wait between polls and the wait before the
 	// first one; it bounds how late the end of a copy is seen.
 	MinDelay time.Duration
 	// MaxDelay is the longest wait between polls.
 	MaxDelay time.Duration
-	// Growth multiplies the delay after each poll without progress.
+	// Growth multiplies the delay after each poll that saw no progress.
 	Growth float64
 	// Jitter spreads polls by up to this fraction of the delay so that many
 	// copies started together do not poll together.
 	Jitter float64
+	// Step is the wait between polls of a copy that is due (past its
+	// estimated end) or whose first progress figure is awaited: the end is
+	// seen within about Step.
+	Step time.Duration
 	// Lead is the fraction of the estimated time left to wait before the
 	// next poll. Below 1 so that a copy that speeds up is still caught soon
 	// after it ends.
 	Lead float64
 	// Horizon caps the delay at this multiple of the time the copy has run,
 	// less MinDelay: an estimate is not trusted far beyond the span of the
-	// observations it rests on, and early figures are coarse and may be a
-	// few seconds old (the service refreshes them periodically).
+	// observations it rests on.
 	Horizon float64
 	// Rise and Fall are the weights (0..1] of a new rate measurement in the
 	// smoothed rate when it is above or below it. Rise > Fall: believing a
 	// slow-down too readily makes polls late, a speed-up at worst costs an
 	// early poll.
 	Rise, Fall float64
+	// Stale is the oldest x-ms-copy-progress is assumed to be: the service
+	// refreshes the figure periodically, and between refreshes every read
+	// returns the same old figure.
+	Stale time.Duration
+	// Surge is the most a copy's throughput is assumed to rise above the
+	// smoothed rate (a copy that resumes after a stall, or speeds up near its
+	// end); it sets the earliest end the lateness guarantee is kept for.
+	Surge float64
+	// FastestRate, in bytes per second, is the most any copy is assumed to
+	// move: before a rate is measured, the total alone says the copy cannot
+	// end sooner than total/FastestRate after its start.
+	FastestRate float64
+	// ShortLate is the latest the end of a copy that may end within LongCopy
+	// of its start is seen; LongLate that of a longer copy.
+	ShortLate, LongLate, LongCopy time.Duration
+	// Delivery is how late Service Bus may deliver a scheduled message; the
+	// lateness guarantees leave room for it.
+	Delivery time.Duration
 }
 
 // DefaultPollPolicy is the policy used when no setting overrides it. Its
 // figures come from the pollsim benchmark (BENCHMARKS.md, "Polling policy").
 func DefaultPollPolicy() PollPolicy {
-	return PollPolicy{MinDelay: 5 * time.Second, MaxDelay: 10 * time.Minute, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2}
+	return PollPolicy{
+		MinDelay: 5 * time.Second, MaxDelay: 10 * time.Minute,
+		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2,
+		Stale: 30 * time.Second, Surge: 5, FastestRate: 256 << 20,
+		ShortLate: time.Minute, LongLate: 5 * time.Minute, LongCopy: time.Hour,
+		Delivery: 2 * time.Second,
+	}
 }
 
 // PolicyState is what the policy remembers between polls. It travels inside
@@ -65,6 +101,16 @@ type PolicyState struct {
 	// Rate is the smoothed transfer rate in bytes per second; 0 while
 	// unknown.
 	Rate float64 `json:"rate,omitempty"`
+	// SeenFor is how long before LastAt the same progress was first seen.
+	SeenFor time.Duration `json:"seenFor,omitempty"`
+	// Age bounds how old the progress was when first seen: the gap since
+	// the poll before, which saw another figure (or since the start). 0:
+	// unknown.
+	Age time.Duration `json:"age,omitempty"`
+	// Refresh bounds the service's refresh period, learnt from two
+	// successive changes of the figure: each was made between two polls,
+	// so two refreshes lie within the span of those polls. 0: unknown.
+	Refresh time.Duration `json:"refresh,omitempty"`
 }
 
 // Observation is what one poll of a pending copy saw.
@@ -93,39 +139,97 @@ func (p PollPolicy) First(rand float64) (time.Duration, PolicyState) {
 }
 
 // Next returns the delay before the next poll of a copy that is still
-// pending, and the state to carry to it.
+// pending, and the state to carry to it. A poll that read no progress (the
+// header absent, or the read failed) adds nothing: what earlier polls saw
+// still holds.
 func (p PollPolicy) Next(state PolicyState, obs Observation) (time.Duration, PolicyState) {
-	next := state
-	delay := p.backoff(state)
+	state = state.sane(obs)
+	next, moved := state, false
 	if obs.HasProgress && obs.Total > 0 {
-		next.Rate = p.updateRate(state, obs)
-		next.LastBytes, next.LastTotal, next.LastAt = obs.Bytes, obs.Total, obs.Now
-		left, known := timeLeft(obs, next.Rate)
-		switch {
-		case !known:
-			// No rate yet: keep backing off.
-		case obs.Bytes == state.LastBytes && obs.Total == state.LastTotal:
-			// Stalled, or the service has not refreshed the figure yet. Back
-			// off, but not past the time the bytes left would take, so
-			// a copy that resumes near its end is still reported soon.
-			delay = min(delay, p.lead(left))
-		default:
-			delay = p.lead(left)
-		}
+		next, moved = p.observe(state, obs)
 	}
-	observed := obs.Now.Sub(obs.StartedAt) - p.MinDelay
-	delay = min(delay, time.Duration(float64(max(0, observed))*p.Horizon))
+	est := p.estimate(next, obs)
+	running := obs.Now.Sub(obs.StartedAt)
+	delay := p.backoff(state)
+	switch {
+	case est.rateKnown && moved:
+		delay = p.lead(est.end.Sub(obs.Now))
+	case est.rateKnown:
+		// Stalled, or the service has not refreshed the figure yet: back
+		// off, but not past the estimated end.
+		delay = min(delay, p.lead(est.end.Sub(obs.Now)))
+	case running <= p.Stale:
+		// No bytes reported yet, but the service may not have refreshed
+		// the figure since the start.
+		delay = min(delay, p.Step)
+	}
+	delay = min(delay, time.Duration(float64(max(0, running-p.MinDelay))*p.Horizon))
+	if !est.rateKnown && running > p.Stale {
+		// The figure has been refreshed since the start and still reports
+		// nothing: the service does not report intermediate progress, and
+		// only the total is known. No poll before the copy could end.
+		delay = max(delay, est.earliest.Sub(obs.Now))
+	}
 	delay = p.clamp(p.jitter(delay, obs.Rand))
+	delay = max(p.MinDelay, min(delay, p.guard(est, obs)))
 	next.LastDelay = delay
 	return delay, next
 }
 
-// updateRate folds the transfer rate since the previous poll into the
-// smoothed rate. A copy's first figure is measured from its start.
-func (p PollPolicy) updateRate(state PolicyState, obs Observation) float64 {
-	since, from := state.LastAt, state.LastBytes
+// sane bounds a state read from a poll message, which anyone able to send
+// to the queue could have written: no negative figure or span, no time
+// after this poll.
+func (s PolicyState) sane(obs Observation) PolicyState {
+	if s.LastBytes < 0 || s.LastTotal < 0 || s.LastAt.After(obs.Now) || s.LastAt.Before(obs.StartedAt) {
+		s.LastBytes, s.LastTotal, s.LastAt, s.SeenFor, s.Age = 0, 0, time.Time{}, 0, 0
+	}
+	if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
+		s.Rate = 0
+	}
+	s.SeenFor = max(0, min(s.SeenFor, s.LastAt.Sub(obs.StartedAt)))
+	s.Age, s.Refresh, s.LastDelay = max(0, s.Age), max(0, s.Refresh), max(0, s.LastDelay)
+	return s
+}
+
+// observe folds a progress reading into the state; moved reports whether
+// the figure differs from the previous one.
+func (p PollPolicy) observe(state PolicyState, obs Observation) (next PolicyState, moved bool) {
+	next = state
+	next.LastBytes, next.LastTotal, next.LastAt = obs.Bytes, obs.Total, obs.Now
+	if !state.LastAt.IsZero() && obs.Bytes == state.LastBytes && obs.Total == state.LastTotal {
+		next.SeenFor = state.SeenFor + obs.Now.Sub(state.LastAt)
+		return next, false
+	}
+	// The service made this figure between the previous poll and this one
+	// (or since the start, unless it is the 0 the copy starts with).
+	next.SeenFor, next.Age = 0, 0
 	switch {
-	case state.LastAt.IsZero():
+	case !state.LastAt.IsZero():
+		next.Age = obs.Now.Sub(state.LastAt)
+	case obs.Bytes > 0:
+		next.Age = obs.Now.Sub(obs.StartedAt)
+	}
+	if state.Age > 0 && next.Age > 0 {
+		// The previous figure was made after firstSeen-Age, this one
+		// before now: the refresh period is at most the span between.
+		span := obs.Now.Sub(state.LastAt.Add(-state.SeenFor - state.Age))
+		if state.Refresh <= 0 || span < state.Refresh {
+			next.Refresh = span
+		}
+	}
+	next.Rate = p.updateRate(state, obs)
+	return next, true
+}
+
+// updateRate folds the transfer rate since the previous figure into the
+// smoothed rate. Each figure is dated by the poll that first saw it, so a
+// figure that stayed unchanged over several polls does not stretch the
+// interval. A copy's first figure is measured from its start, as is any
+// figure after one of 0 bytes: the copy had that much at its start already.
+func (p PollPolicy) updateRate(state PolicyState, obs Observation) float64 {
+	since, from := state.LastAt.Add(-state.SeenFor), state.LastBytes
+	switch {
+	case state.LastAt.IsZero() || state.LastBytes == 0:
 		since, from = obs.StartedAt, 0
 	case obs.Total != state.LastTotal || obs.Bytes < state.LastBytes:
 		// The copy started over. The throughput seen so far is still the
@@ -150,19 +254,64 @@ func (p PollPolicy) updateRate(state PolicyState, obs Observation) float64 {
 	}
 }
 
-// timeLeft estimates how long the copy needs to finish at rate.
-func timeLeft(obs Observation, rate float64) (time.Duration, bool) {
-	if rate <= 0 {
-		return 0, false
-	}
-	left := float64(obs.Total-obs.Bytes) / rate * float64(time.Second)
-	return time.Duration(min(left, math.MaxInt64/2)), true
+// estimate is when the copy is expected to end at the smoothed rate, and
+// the earliest it could.
+type estimate struct {
+	rateKnown bool
+	// end is the end at the smoothed rate, counted from the earliest
+	// instant the figure can describe.
+	end time.Time
+	// earliest is the soonest the copy could end.
+	earliest time.Time
 }
 
-// lead is the wait for a copy estimated to need left: a share of it, plus
-// MinDelay, which bounds how late a copy that speeds up is seen; and close
-// to the end, the estimate itself, polling just as the copy should end.
+func (p PollPolicy) estimate(s PolicyState, obs Observation) estimate {
+	if s.Rate <= 0 || s.LastTotal <= 0 || s.LastAt.IsZero() {
+		// Only the total, if any, is known.
+		return estimate{earliest: obs.StartedAt.Add(seconds(float64(s.LastTotal) / p.FastestRate))}
+	}
+	// The figure describes the copy as it was when the service last
+	// refreshed it: no earlier than Age before the poll that first saw
+	// it, nor than one refresh period (Stale, or the one learnt) before
+	// now: an unchanged figure is still true at every refresh.
+	at := s.LastAt.Add(-s.SeenFor)
+	stale := p.Stale
+	if s.Refresh > 0 {
+		stale = min(stale, s.Refresh)
+	}
+	age := stale
+	if s.Age > 0 {
+		age = min(age, s.Age)
+	}
+	from := latest(at.Add(-age), s.LastAt.Add(-stale))
+	left := float64(max(0, s.LastTotal-s.LastBytes)) / s.Rate
+	return estimate{
+		rateKnown: true,
+		end:       from.Add(seconds(left)),
+		earliest:  from.Add(seconds(left / p.Surge)),
+	}
+}
+
+// guard is the longest wait that still sees the copy's end within the
+// promised lateness, however soon after est.earliest it comes. Without a
+// rate the copy's length is unknown, so it is held to ShortLate.
+func (p PollPolicy) guard(est estimate, obs Observation) time.Duration {
+	from := latest(est.earliest, obs.Now)
+	late := p.ShortLate
+	if est.rateKnown && from.Sub(obs.StartedAt) >= p.LongCopy {
+		late = p.LongLate
+	}
+	return from.Sub(obs.Now) + late - p.Delivery
+}
+
+// lead is the wait for a copy estimated to end after left: a share of it,
+// plus MinDelay, which bounds how late a copy that speeds up is seen; close
+// to the end, the estimate itself, polling just as the copy should end; and
+// once it is due, Step.
 func (p PollPolicy) lead(left time.Duration) time.Duration {
+	if left < p.Step {
+		return p.Step
+	}
 	return min(left, time.Duration(float64(left)*p.Lead)+p.MinDelay)
 }
 
@@ -179,4 +328,16 @@ func (p PollPolicy) jitter(d time.Duration, r float64) time.Duration {
 
 func (p PollPolicy) clamp(d time.Duration) time.Duration {
 	return max(p.MinDelay, min(p.MaxDelay, d))
+}
+
+// seconds converts to a Duration, saturating far beyond any copy's length.
+func seconds(s float64) time.Duration {
+	return time.Duration(min(s, float64(math.MaxInt64/4)/float64(time.Second)) * float64(time.Second))
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -17,13 +17,15 @@ func TestPollPolicyNext(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	now := t0.Add(10 * time.Minute) // long enough that Horizon does not bind
 	before := now.Add(-100 * time.Second)
+	longAgo := now.Add(-2 * time.Hour)
 	cases := []struct {
-		name      string
-		state     PolicyState
-		obs       Observation
-		wantDelay time.Duration
-		wantRate  float64
-		wantBytes int64
+		name        string
+		state       PolicyState
+		obs         Observation
+		wantDelay   time.Duration
+		wantRate    float64
+		wantBytes   int64
+		wantRefresh time.Duration
 	}{
 		{
 			name:      "first poll through Next, as the worker schedules it",
@@ -37,24 +39,33 @@ func TestPollPolicyNext(t *testing.T) {
 			wantRate:  10.0 / 7, wantBytes: 10,
 		},
 		{
-			name:      "ETA: wait half the time left plus MinDelay",
-			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
+			name:  "ETA counted from the oldest the figure can be (Stale)",
+			state: PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
+			obs:   Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000},
+			// 100s left from now-30s: the end is 70s away; wait half of it
+			// plus MinDelay.
+			wantDelay: 40 * time.Second,
+			wantRate:  10, wantBytes: 2000,
+		},
+		{
+			name:      "a learnt refresh period narrows the figure's age",
+			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second, Refresh: 4 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000},
-			wantDelay: 55 * time.Second, // 100s left
-			wantRate:  10, wantBytes: 2000,
+			wantDelay: 53 * time.Second, // the end 96s away
+			wantRate:  10, wantBytes: 2000, wantRefresh: 4 * time.Second,
 		},
 		{
-			name:      "close to the end: poll at the ETA itself",
-			state:     PolicyState{LastBytes: 1000, LastTotal: 2080, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
-			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 2080},
-			wantDelay: 8 * time.Second,
-			wantRate:  10, wantBytes: 2000,
+			name:      "close to the end: poll at the estimated end itself",
+			state:     PolicyState{LastBytes: 1000, LastTotal: 2130, LastAt: before, Rate: 10, LastDelay: 100 * time.Second, Refresh: 4 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 2130},
+			wantDelay: 9 * time.Second, // 13s left from now-4s
+			wantRate:  10, wantBytes: 2000, wantRefresh: 4 * time.Second,
 		},
 		{
-			name:      "nearly done: clamped up to MinDelay",
+			name:      "due: past the estimated end, poll every Step",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2990, Total: 3000},
-			wantDelay: 5 * time.Second,
+			wantDelay: 8 * time.Second,
 			wantRate:  19.9, wantBytes: 2990,
 		},
 		{
@@ -65,43 +76,58 @@ func TestPollPolicyNext(t *testing.T) {
 			wantRate:  10, wantBytes: 2000,
 		},
 		{
+			name:  "guard: a copy that may end within LongCopy is seen within ShortLate even at Surge times the rate",
+			state: PolicyState{LastBytes: 1000, LastTotal: 12000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
+			obs:   Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 12000},
+			// 1000s left: the estimate alone would wait 490s, but at 50 B/s
+			// the copy could end 170s from now: poll 58s after that.
+			wantDelay: 228 * time.Second,
+			wantRate:  10, wantBytes: 2000,
+		},
+		{
+			name:      "guard: a copy that cannot end within LongCopy is held to LongLate",
+			state:     PolicyState{LastBytes: 1000, LastTotal: 12000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
+			obs:       Observation{Now: now, StartedAt: longAgo, HasProgress: true, Bytes: 2000, Total: 12000},
+			wantDelay: 468 * time.Second, // 170s + 5m - Delivery
+			wantRate:  10, wantBytes: 2000,
+		},
+		{
 			name:      "speed-up is believed at once (Rise 1)",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 10000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 5000, Total: 10000},
-			wantDelay: 67500 * time.Millisecond, // 5000 B at 40 B/s = 125s left
+			wantDelay: 52500 * time.Millisecond, // 5000 B at 40 B/s = 125s left from now-30s
 			wantRate:  40, wantBytes: 5000,
 		},
 		{
 			name:      "slow-down is believed slowly (Fall 0.2)",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 2800, LastAt: before, Rate: 15, LastDelay: 100 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 1500, Total: 2800},
-			wantDelay: 55 * time.Second, // measured 5 B/s moves 15 to 13: 100s left
+			wantDelay: 40 * time.Second, // measured 5 B/s moves 15 to 13: 100s left
 			wantRate:  13, wantBytes: 1500,
 		},
 		{
 			name:      "restart: progress dropped, the old rate still paces",
 			state:     PolicyState{LastBytes: 2000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 500, Total: 3000},
-			wantDelay: 130 * time.Second, // 250s left
+			wantDelay: 78 * time.Second, // guard: at 50 B/s the rest takes 50s from now-30s
 			wantRate:  10, wantBytes: 500,
 		},
 		{
-			name:      "no progress header: back off",
-			state:     PolicyState{LastDelay: 100 * time.Second},
-			obs:       Observation{Now: now, StartedAt: t0},
-			wantDelay: 200 * time.Second,
+			name: "a figure seen unchanged by several polls is dated by the first",
+			// First seen 100s ago, again 20s ago; 1000 B since then is
+			// 10 B/s, not 50 B/s.
+			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-20 * time.Second), SeenFor: 80 * time.Second, Age: 5 * time.Second, Rate: 10, LastDelay: 20 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000},
+			wantDelay: 45 * time.Second, // made within the last 20s: 100s left from now-20s
+			wantRate:  10, wantBytes: 2000, wantRefresh: 105 * time.Second,
 		},
 		{
-			name:      "no progress header: back-off is capped by MaxDelay",
-			state:     PolicyState{LastDelay: 8 * time.Minute},
-			obs:       Observation{Now: now, StartedAt: t0},
-			wantDelay: 10 * time.Minute,
-		},
-		{
-			name:      "total unknown: back off, nothing to estimate from",
-			state:     PolicyState{LastDelay: 10 * time.Second},
-			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 0, Total: 0},
-			wantDelay: 20 * time.Second,
+			name: "refresh period learnt from two successive changes",
+			// The previous figure was made 10s-6s ago, this one 6s-0s ago.
+			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-6 * time.Second), Age: 4 * time.Second, Rate: 10, LastDelay: 6 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 1060, Total: 3000},
+			wantDelay: 90800 * time.Millisecond, // guard: 194s left at 50 B/s from now-6s, plus 58s
+			wantRate:  10, wantBytes: 1060, wantRefresh: 10 * time.Second,
 		},
 		{
 			name:      "stalled far from the end: back off",
@@ -111,11 +137,49 @@ func TestPollPolicyNext(t *testing.T) {
 			wantRate:  10, wantBytes: 1000,
 		},
 		{
-			name:      "stalled near the end: back-off bounded by the time the rest would take",
+			name:      "stalled near the end: back-off bounded by the estimated end",
 			state:     PolicyState{LastBytes: 2900, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 20 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2900, Total: 3000},
-			wantDelay: 10 * time.Second,
+			wantDelay: 8 * time.Second, // due: Step
 			wantRate:  10, wantBytes: 2900,
+		},
+		{
+			name:      "no progress read: what earlier polls saw still paces",
+			state:     PolicyState{LastBytes: 2000, LastTotal: 3000, LastAt: now.Add(-10 * time.Second), Rate: 10, LastDelay: 10 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0},
+			wantDelay: 20 * time.Second, // back-off, before the end 60s away
+			wantRate:  10, wantBytes: 2000,
+		},
+		{
+			name:      "nothing known: back off",
+			state:     PolicyState{LastDelay: 20 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0},
+			wantDelay: 40 * time.Second,
+		},
+		{
+			name:      "nothing known: the back-off stops at ShortLate, so the end is seen within it",
+			state:     PolicyState{LastDelay: 100 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0},
+			wantDelay: 58 * time.Second,
+		},
+		{
+			name:      "no bytes reported yet, young: every Step, the first figure may be due",
+			state:     PolicyState{LastDelay: 10 * time.Second},
+			obs:       Observation{Now: t0.Add(15 * time.Second), StartedAt: t0, HasProgress: true, Bytes: 0, Total: 1 << 30},
+			wantDelay: 8 * time.Second,
+		},
+		{
+			name: "no intermediate progress: no poll before total/FastestRate",
+			// 64 GiB cannot be copied in less than 256s at 256 MiB/s.
+			state:     PolicyState{LastTotal: 64 << 30, LastAt: t0.Add(20 * time.Second), LastDelay: 20 * time.Second},
+			obs:       Observation{Now: t0.Add(40 * time.Second), StartedAt: t0, HasProgress: true, Bytes: 0, Total: 64 << 30},
+			wantDelay: 216 * time.Second,
+		},
+		{
+			name:      "no intermediate progress, past total/FastestRate: every ShortLate",
+			state:     PolicyState{LastTotal: 64 << 30, LastAt: t0.Add(256 * time.Second), LastDelay: 216 * time.Second},
+			obs:       Observation{Now: t0.Add(300 * time.Second), StartedAt: t0, HasProgress: true, Bytes: 0, Total: 64 << 30},
+			wantDelay: 58 * time.Second,
 		},
 	}
 	for _, c := range cases {
@@ -131,8 +195,8 @@ func TestPollPolicyNext(t *testing.T) {
 			if diff := next.Rate - c.wantRate; diff > 1e-9 || diff < -1e-9 {
 				t.Errorf("rate %v, want %v", next.Rate, c.wantRate)
 			}
-			if next.LastBytes != c.wantBytes {
-				t.Errorf("LastBytes %d, want %d", next.LastBytes, c.wantBytes)
+			if next.LastBytes != c.wantBytes || next.Refresh != c.wantRefresh {
+				t.Errorf("LastBytes %d, Refresh %v; want %d, %v", next.LastBytes, next.Refresh, c.wantBytes, c.wantRefresh)
 			}
 			if c.obs.HasProgress && c.obs.Total > 0 && (!next.LastAt.Equal(c.obs.Now) || next.LastTotal != c.obs.Total) {
 				t.Errorf("state %+v does not record the observation", next)
@@ -145,7 +209,7 @@ func TestPollPolicyJitterRange(t *testing.T) {
 	p := DefaultPollPolicy()
 	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	state := PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: t0.Add(10*time.Minute - 100*time.Second), Rate: 10}
-	const unjittered = 55 * time.Second
+	const unjittered = 40 * time.Second
 	lo, hi := time.Duration(float64(unjittered)*(1-p.Jitter)), time.Duration(float64(unjittered)*(1+p.Jitter))
 	for _, r := range []float64{0, 0.1, 0.5, 0.9, 0.999999} {
 		delay, _ := p.Next(state, Observation{Now: t0.Add(10 * time.Minute), StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000, Rand: r})
@@ -174,7 +238,8 @@ func TestPollPolicyFirst(t *testing.T) {
 
 func TestPolicyStateJSON(t *testing.T) {
 	at := time.Date(2026, 11, 24, 10, 0, 0, 123456789, time.UTC)
-	in := PolicyState{LastBytes: 1 << 40, LastTotal: 2 << 40, LastAt: at, LastDelay: 90 * time.Second, Rate: 123456.789}
+	in := PolicyState{LastBytes: 1 << 40, LastTotal: 2 << 40, LastAt: at, LastDelay: 90 * time.Second, Rate: 123456.789,
+		SeenFor: 40 * time.Second, Age: 9 * time.Second, Refresh: 12 * time.Second}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -192,4 +257,158 @@ func TestPolicyStateJSON(t *testing.T) {
 	if b, _ := json.Marshal(PolicyState{}); string(b) != "{}" {
 		t.Errorf("empty state marshals to %s", b)
 	}
+}
+
+// TestPollPolicyHostileState: a poll message is untrusted input, its policy
+// state included. Whatever it says, the delay stays within the bounds and
+// the guard, and the state carried on is sane.
+func TestPollPolicyHostileState(t *testing.T) {
+	p := testPolicy()
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	now := t0.Add(10 * time.Minute)
+	obs := Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000, Rand: 0.5}
+	for _, s := range []PolicyState{
+		{LastBytes: -5, LastTotal: -1, LastAt: now.Add(time.Hour), Rate: -3},
+		{LastBytes: 1000, LastTotal: 3000, LastAt: t0.Add(-time.Hour), Rate: 1e308},
+		{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-time.Second), SeenFor: -time.Hour, Age: -time.Hour, Refresh: -time.Hour, LastDelay: -time.Hour, Rate: 10},
+		{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-time.Second), SeenFor: 1 << 62, Age: 1 << 62, Refresh: 1, LastDelay: 1 << 62, Rate: 1e-300},
+	} {
+		delay, next := p.Next(s, obs)
+		if delay < p.MinDelay || delay > p.MaxDelay {
+			t.Errorf("state %+v: delay %v", s, delay)
+		}
+		if next.SeenFor < 0 || next.Age < 0 || next.Refresh < 0 || next.Rate < 0 || next.LastAt != now {
+			t.Errorf("state %+v carried on as %+v", s, next)
+		}
+	}
+}
+
+// simCopy is a copy on a simulated clock: its true progress, and the figure
+// the service reports, refreshed every refresh from the start.
+type simCopy struct {
+	total    int64
+	end      time.Duration
+	progress func(time.Duration) int64 // true bytes copied at a time before end
+	refresh  time.Duration
+	// finalOnly: the figure stays 0 until the end.
+	finalOnly bool
+}
+
+// poll drives p over c as the worker does: the first poll after First, then
+// Next after every poll that saw the copy pending, each delivered 1s late.
+// It returns the times of the polls, the last one seeing the end.
+func (c simCopy) poll(t *testing.T, p PollPolicy) []time.Duration {
+	t.Helper()
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	delay, state := p.First(0.5)
+	at := delay + time.Second
+	var polls []time.Duration
+	for range 10000 {
+		polls = append(polls, at)
+		if at >= c.end {
+			return polls
+		}
+		bytes := int64(0)
+		if !c.finalOnly {
+			bytes = c.progress(at / c.refresh * c.refresh)
+		}
+		delay, state = p.Next(state, Observation{Now: t0.Add(at), StartedAt: t0, Attempt: len(polls), HasProgress: true, Bytes: bytes, Total: c.total, Rand: 0.5})
+		at += delay + time.Second
+	}
+	t.Fatalf("no end after %d polls", len(polls))
+	return nil
+}
+
+func steadyThenJump(total int64, end, jumpAt time.Duration, factor float64) func(time.Duration) int64 {
+	// Rate r before jumpAt and factor*r after, reaching total at end.
+	r := float64(total) / (jumpAt.Seconds() + factor*(end-jumpAt).Seconds())
+	return func(t time.Duration) int64 {
+		if t <= jumpAt {
+			return int64(r * t.Seconds())
+		}
+		return int64(r*jumpAt.Seconds() + factor*r*(t-jumpAt).Seconds())
+	}
+}
+
+// TestPollPolicyOnSimulatedTime: whole copies, poll by poll.
+func TestPollPolicyOnSimulatedTime(t *testing.T) {
+	p := testPolicy()
+	late := func(polls []time.Duration, end time.Duration) time.Duration { return polls[len(polls)-1] - end }
+
+	t.Run("steady 30 min copy, fresh figure: seen within Step, in few polls", func(t *testing.T) {
+		c := simCopy{total: 1 << 36, end: 30 * time.Minute, refresh: time.Second}
+		c.progress = steadyThenJump(c.total, c.end, c.end, 1)
+		polls := c.poll(t, p)
+		if l := late(polls, c.end); l > p.Step+time.Second || len(polls) > 30 {
+			t.Errorf("seen %v late after %d polls: %v", l, len(polls), polls)
+		}
+	})
+	t.Run("figure refreshed every 30s: still seen within Step", func(t *testing.T) {
+		c := simCopy{total: 1 << 36, end: 30 * time.Minute, refresh: 30 * time.Second}
+		c.progress = steadyThenJump(c.total, c.end, c.end, 1)
+		polls := c.poll(t, p)
+		if l := late(polls, c.end); l > p.Step+time.Second {
+			t.Errorf("seen %v late: %v", l, polls)
+		}
+	})
+	t.Run("throughput ×5 in the last quarter: seen within ShortLate", func(t *testing.T) {
+		c := simCopy{total: 1 << 36, end: 40 * time.Minute, refresh: 5 * time.Second}
+		c.progress = steadyThenJump(c.total, c.end, 30*time.Minute, 5)
+		polls := c.poll(t, p)
+		if l := late(polls, c.end); l > p.ShortLate {
+			t.Errorf("seen %v late: %v", l, polls)
+		}
+	})
+	t.Run("5 h copy at a steady rate: at most MaxDelay apart, seen within Step", func(t *testing.T) {
+		c := simCopy{total: 1 << 40, end: 5 * time.Hour, refresh: 10 * time.Second}
+		c.progress = steadyThenJump(c.total, c.end, c.end, 1)
+		polls := c.poll(t, p)
+		if l := late(polls, c.end); l > p.Step+time.Second || len(polls) > 5*6+15 {
+			t.Errorf("seen %v late after %d polls", l, len(polls))
+		}
+	})
+	t.Run("no intermediate progress: nothing from Stale to total/FastestRate, then every ShortLate", func(t *testing.T) {
+		c := simCopy{total: 100 << 30, end: 50 * time.Minute, refresh: 5 * time.Second, finalOnly: true}
+		polls := c.poll(t, p)
+		earliest := time.Duration(float64(c.total) / p.FastestRate * float64(time.Second))
+		for i, at := range polls[1:] {
+			gap := at - polls[i]
+			switch {
+			case at < earliest && at > p.Stale+p.Step+time.Second:
+				t.Errorf("poll at %v, before the copy could end at %v", at, earliest)
+			case polls[i] >= earliest && gap > p.ShortLate:
+				t.Errorf("%v between polls at %v and %v", gap, polls[i], at)
+			}
+		}
+		if l := late(polls, c.end); l > p.ShortLate {
+			t.Errorf("seen %v late: %v", l, polls)
+		}
+	})
+}
+
+// BenchmarkPollPolicyNext is the CPU of one decision, with the state's JSON
+// round trip that a poll message costs reported apart.
+func BenchmarkPollPolicyNext(b *testing.B) {
+	p := DefaultPollPolicy()
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	state := PolicyState{LastBytes: 1 << 38, LastTotal: 1 << 40, LastAt: t0.Add(50 * time.Minute), LastDelay: 5 * time.Minute,
+		Rate: 123456789.5, SeenFor: 30 * time.Second, Age: 8 * time.Second, Refresh: 11 * time.Second}
+	obs := Observation{Now: t0.Add(55 * time.Minute), StartedAt: t0, Attempt: 12, HasProgress: true, Bytes: 1<<38 + 1<<35, Total: 1 << 40, Rand: 0.3}
+	b.Run("decide", func(b *testing.B) {
+		for b.Loop() {
+			_, state = p.Next(state, obs)
+		}
+	})
+	b.Run("decide+json", func(b *testing.B) {
+		buf, _ := json.Marshal(state)
+		for b.Loop() {
+			var s PolicyState
+			if err := json.Unmarshal(buf, &s); err != nil {
+				b.Fatal(err)
+			}
+			_, next := p.Next(s, obs)
+			buf, _ = json.Marshal(next)
+		}
+		b.ReportMetric(float64(len(buf)), "state-bytes")
+	})
 }

@@ -4,8 +4,11 @@
 //
 //	go run ./handler/internal/tools/pollsim/cmd/pollbench [-seed N | -seeds A-B] [-copies N]
 //	    [-refresh MIN-MAX] [-sigma X] [-progress reported|final-only] [-jump P]
+//	    [-max-delay D] [-surge X]
 //
-// With -seeds only the targets are printed, one column per seed.
+// The model flags change the simulated service; -max-delay and -surge change
+// snapcopy's policy, to show what a target would cost. With -seeds only the
+// targets are printed, one column per seed.
 package main
 
 import (
@@ -35,6 +38,9 @@ func main() {
 	flag.Float64Var(&cfg.RateSigma, "sigma", cfg.RateSigma, "log-normal spread of the throughput of each stretch of a copy")
 	progress := flag.String("progress", "reported", "`reported`: x-ms-copy-progress moves as the copy does; final-only: it stays 0/total until the end")
 	flag.Float64Var(&cfg.JumpChance, "jump", cfg.JumpChance, "share of copies whose throughput jumps ×3–5 in their last quarter")
+	policy := copyjob.DefaultPollPolicy()
+	flag.DurationVar(&policy.MaxDelay, "max-delay", policy.MaxDelay, "the policy's longest wait (SNAPCOPY_POLL_MAX_DELAY)")
+	flag.Float64Var(&policy.Surge, "surge", policy.Surge, "the policy's assumed largest speed-up over the measured rate")
 	flag.Parse()
 
 	goals := pollsim.ReportedGoals()
@@ -55,11 +61,14 @@ func main() {
 	if err := cfg.Validate(); err != nil {
 		fail(err)
 	}
+	if policy.Surge < 1 || policy.MaxDelay < policy.MinDelay {
+		fail(fmt.Errorf("-surge %g, -max-delay %s: want a surge of at least 1 and a max delay of at least %s", policy.Surge, policy.MaxDelay, policy.MinDelay))
+	}
 
 	began := time.Now()
 	bus := pollsim.DefaultBus()
 	fixed60 := pollsim.Fixed{Interval: time.Minute}
-	adaptive := pollsim.Adaptive{Policy: copyjob.DefaultPollPolicy()}
+	adaptive := pollsim.Adaptive{Policy: policy}
 	fmt.Printf("%d copies (durations log-uniform %s–%s), progress refreshed every %s–%s, rate σ %g, jump chance %g, progress %s; bus: %s granularity + up to %s latency\n\n",
 		cfg.Copies, cfg.MinDuration, cfg.MaxDuration, cfg.RefreshMin, cfg.RefreshMax, cfg.RateSigma, cfg.JumpChance, *progress, bus.Granularity, bus.MaxLatency)
 
@@ -92,7 +101,7 @@ func main() {
 		maxState = max(maxState, snap.MaxStateBytes)
 	}
 
-	fmt.Printf("targets of %s:\n\n", adaptive.Name())
+	fmt.Printf("targets of %s (max delay %s, surge %g):\n\n", adaptive.Name(), policy.MaxDelay, policy.Surge)
 	pollsim.WriteVerdicts(os.Stdout, first, columns)
 	fmt.Printf("\nlargest policy state in a poll message: %d bytes of JSON\n", maxState)
 	fmt.Printf("simulated in %s\n", time.Since(began).Round(time.Millisecond))
