@@ -337,6 +337,10 @@ func (lc *liveChain) writeAndSnapshot(ctx context.Context, disk *pageblob.Client
 func (lc *liveChain) send(ctx context.Context, source, snapshot string) {
 	var out, errOut bytes.Buffer
 	args := []string{"-connection", lc.tg.busConn, "-namespace", lc.tg.busNamespace, "-queue", lc.tg.trigger, "-source", source, "-snapshot", snapshot}
+	if lc.tg.storageConn != "" {
+		// Its endpoint is a storage host for the check, as for the handler.
+		args = append(args, "-storage-connection", lc.tg.storageConn)
+	}
 	if err := ops.RunSend(ctx, args, &out, &errOut); err != nil {
 		lc.t.Fatalf("handler send: %v\n%s", err, errOut.String())
 	}

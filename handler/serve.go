@@ -149,6 +149,7 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 			AllowedSources:          cfg.AllowedSources,
 			AllowedDestinations:     cfg.AllowedDestinations,
 			AllowMessageSAS:         cfg.AllowMessageSAS,
+			Hosts:                   cfg.StorageHosts(),
 		},
 		CopyDeadline:      cfg.CopyDeadline,
 		AbortOnTimeout:    cfg.AbortOnTimeout,
@@ -205,6 +206,7 @@ func blobStore(cfg config.Config, token azcore.TokenCredential, clk clock.Clock)
 		Credentials: creds,
 		Clock:       clk,
 		SASLifetime: cfg.SASLifetime,
+		Hosts:       cfg.StorageHosts(),
 		// Fewer, shorter retries than the SDK default: a throttled start is
 		// deferred and retried by message, not by holding the invocation.
 		Client: azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 3, TryTimeout: 30 * time.Second, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 8 * time.Second}},

@@ -599,6 +599,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SNAPCOPY_ALLOWED_SOURCES: join(sourceContainerUrls, ',')
     SNAPCOPY_ALLOWED_DESTINATIONS: destinationAccess.outputs.containerUrl
     SNAPCOPY_ALLOW_MESSAGE_SAS: allowMessageSas ? 'true' : 'false'
+    // The handler sends its token only to <account>.blob.<this suffix>.
+    SNAPCOPY_STORAGE_ENDPOINT_SUFFIX: environment().suffixes.storage
 
     SNAPCOPY_COPY_DEADLINE: copyDeadline
     SNAPCOPY_ABORT_ON_TIMEOUT: abortOnTimeout ? 'true' : 'false'

@@ -56,6 +56,11 @@ var startErrorKinds = map[bloberror.Code]copyjob.StartErrorKind{
 // classifyStart turns an Incremental Copy Blob error into a StartError.
 func classifyStart(err error) *copyjob.StartError {
 	se := &copyjob.StartError{Kind: copyjob.StartErrTransient, Err: err}
+	if errors.Is(err, copyjob.ErrNotStorageHost) {
+		// Refused here, before any request: no retry can change that.
+		se.Kind = copyjob.StartErrOther
+		return se
+	}
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) {
 		// No response at all: network trouble or a timeout.

@@ -74,6 +74,7 @@ func newTarget(t *testing.T, key *blob.SharedKeyCredential, accountURL string, c
 		Client:      opts,
 		Clock:       clk,
 		SASLifetime: time.Hour,
+		Hosts:       copyjob.StorageHosts{Emulator: accountURL},
 	})
 	if err != nil {
 		t.Fatal(err)

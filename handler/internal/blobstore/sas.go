@@ -24,6 +24,11 @@ const clockSkew = 5 * time.Minute
 // snapshot-pinned SAS for it. With a token credential this is a user
 // delegation SAS; with a Shared Key, a service SAS.
 func (s *Store) SourceSAS(ctx context.Context, source copyjob.BlobRef) (copyjob.SAS, error) {
+	// A Shared Key SAS is signed without a request, so the host guard
+	// never sees it: refuse here to sign for a blob elsewhere.
+	if err := s.opts.Hosts.CheckURL(source.URL); err != nil {
+		return copyjob.SAS{}, fmt.Errorf("mint source SAS: %w", err)
+	}
 	now := s.opts.Clock.Now()
 	values := sas.BlobSignatureValues{
 		Protocol:      sas.ProtocolHTTPS,

@@ -23,6 +23,11 @@ type Options struct {
 	Credentials Credentials
 	// Client is passed to every azblob client (retries, transport).
 	Client azcore.ClientOptions
+	// Hosts are the storage endpoints requests may go to; every other
+	// request is refused before a credential is attached, and no SAS is
+	// minted for a source elsewhere. The zero value admits
+	// https://<account>.blob.core.windows.net only.
+	Hosts copyjob.StorageHosts
 	// Clock times SAS validity; defaults to the wall clock.
 	Clock clock.Clock
 	// SASLifetime is how long a minted source SAS stays valid; it must
@@ -47,7 +52,7 @@ func New(opts Options) (*Store, error) {
 	if opts.SASLifetime <= 0 {
 		return nil, errors.New("blobstore: SASLifetime must be positive")
 	}
-	s := &Store{opts: opts}
+	s := &Store{opts: guarded(opts)}
 	s.keys = newDelegationKeys(opts.Clock, s.serviceClient)
 	return s, nil
 }

@@ -77,6 +77,7 @@ func sharedKeyStore(t *testing.T, srv *httptest.Server) *Store {
 		Client:      azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
 		Clock:       clock.NewFake(start),
 		SASLifetime: 48 * time.Hour,
+		Hosts:       copyjob.StorageHosts{Emulator: srv.URL + "/devstoreaccount1"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/redact"
 )
 
 // ErrInvalid wraps every validation failure, so callers can tell a bad
@@ -37,6 +40,8 @@ type Config struct {
 
 	// StorageConnectionString selects Shared Key auth (emulators).
 	StorageConnectionString string
+	// StorageEndpointSuffix is the storage endpoint suffix of the cloud.
+	StorageEndpointSuffix string
 	// ClientID selects a user-assigned managed identity.
 	ClientID string
 
@@ -57,15 +62,16 @@ type Config struct {
 // Defaults returns the configuration used for every unset setting.
 func Defaults() Config {
 	return Config{
-		TriggerQueue:    "snapshot-created",
-		PollQueue:       "copy-poll",
-		EventsTopic:     "copy-events",
-		EventSource:     "/snapcopy",
-		EventTypePrefix: "Snapcopy.IncrementalCopy",
-		CopyDeadline:    24 * time.Hour,
-		PollMinDelay:    5 * time.Second,
-		PollMaxDelay:    10 * time.Minute,
-		SASLifetime:     48 * time.Hour,
+		TriggerQueue:          "snapshot-created",
+		PollQueue:             "copy-poll",
+		EventsTopic:           "copy-events",
+		EventSource:           "/snapcopy",
+		EventTypePrefix:       "Snapcopy.IncrementalCopy",
+		CopyDeadline:          24 * time.Hour,
+		PollMinDelay:          5 * time.Second,
+		PollMaxDelay:          10 * time.Minute,
+		SASLifetime:           48 * time.Hour,
+		StorageEndpointSuffix: copyjob.DefaultEndpointSuffix,
 		// Service Bus Standard allows 256 KiB per message.
 		MaxMessageBytes: 256 * 1024,
 		LogLevel:        "info",
@@ -136,6 +142,7 @@ func Load(getenv func(string) string) (Config, error) {
 	list(SettingAllowedDestinations, &c.AllowedDestinations)
 	boolean(SettingAllowMessageSAS, &c.AllowMessageSAS)
 	str(SettingStorageConnectionString, &c.StorageConnectionString)
+	str(SettingStorageEndpointSuffix, &c.StorageEndpointSuffix)
 	str(SettingClientID, &c.ClientID)
 	dur(SettingCopyDeadline, &c.CopyDeadline)
 	boolean(SettingAbortOnTimeout, &c.AbortOnTimeout)
@@ -179,8 +186,15 @@ func (c Config) Validate() error {
 	if c.TriggerQueue == c.PollQueue {
 		bad("%s and %s must name different queues (both are %q)", SettingTriggerQueue, SettingPollQueue, c.TriggerQueue)
 	}
+	if strings.ContainsAny(c.StorageEndpointSuffix, "/:@ ") || strings.HasPrefix(c.StorageEndpointSuffix, ".") || !strings.Contains(c.StorageEndpointSuffix, ".") {
+		bad("%s=%q must be a domain like core.windows.net", SettingStorageEndpointSuffix, c.StorageEndpointSuffix)
+	}
+	if _, err := storageEmulator(c.StorageConnectionString); err != nil {
+		bad("%s: %v", SettingStorageConnectionString, err)
+	}
+	hosts := c.StorageHosts()
 	if c.DestinationContainerURL != "" {
-		if err := checkURL(c.DestinationContainerURL); err != nil {
+		if err := checkURL(c.DestinationContainerURL, hosts); err != nil {
 			bad("%s: %v", SettingDestinationContainerURL, err)
 		}
 	}
@@ -189,7 +203,7 @@ func (c Config) Validate() error {
 		items []string
 	}{{SettingAllowedSources, c.AllowedSources}, {SettingAllowedDestinations, c.AllowedDestinations}} {
 		for _, item := range l.items {
-			if err := checkURL(item); err != nil {
+			if err := checkURL(item, hosts); err != nil {
 				bad("%s: %v", l.name, err)
 			}
 		}
@@ -217,13 +231,56 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkURL(raw string) error {
+// checkURL applies the rules of message URLs to an account or container
+// URL from a setting: the handler sends its credentials under it.
+func checkURL(raw string, hosts copyjob.StorageHosts) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return fmt.Errorf("%q is not an http(s) URL", raw)
+		return fmt.Errorf("%q is not an http(s) URL", redact.Text(raw))
 	}
-	if u.RawQuery != "" {
-		return fmt.Errorf("%q must not carry a query (no SAS in settings)", u.Scheme+"://"+u.Host+u.Path)
+	shown := u.Scheme + "://" + u.Host + u.EscapedPath()
+	switch {
+	case u.User != nil:
+		return fmt.Errorf("%q must not carry user info", shown)
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Errorf("%q must not carry a query (no SAS in settings)", shown)
+	case u.Fragment != "":
+		return fmt.Errorf("%q must not carry a fragment", shown)
+	}
+	if err := hosts.Check(u); err != nil {
+		return fmt.Errorf("%q: %w", shown, err)
 	}
 	return nil
+}
+
+// StorageHosts are the storage endpoints the handler may send its
+// credentials to: <account>.blob.<StorageEndpointSuffix> over https, and
+// the BlobEndpoint of the storage connection string (a local emulator).
+func (c Config) StorageHosts() copyjob.StorageHosts {
+	return StorageHostsFor(c.StorageConnectionString, c.StorageEndpointSuffix)
+}
+
+// StorageHostsFor are the storage hosts of a storage connection string
+// (empty: none) and an endpoint suffix (empty: the public cloud's), for
+// tools that take both from elsewhere than the app settings.
+func StorageHostsFor(connectionString, endpointSuffix string) copyjob.StorageHosts {
+	emulator, _ := storageEmulator(connectionString)
+	return copyjob.StorageHosts{EndpointSuffix: endpointSuffix, Emulator: emulator}
+}
+
+// storageEmulator returns the BlobEndpoint of a storage connection string,
+// without a trailing slash; empty when there is none.
+func storageEmulator(conn string) (string, error) {
+	for _, part := range strings.Split(conn, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if !strings.EqualFold(k, "BlobEndpoint") {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.RawQuery != "" {
+			return "", fmt.Errorf("BlobEndpoint %q is not an http(s) URL without user info or query", redact.Text(v))
+		}
+		return strings.TrimSuffix(v, "/"), nil
+	}
+	return "", nil
 }

@@ -31,7 +31,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		SettingEventSource:             "/src",
 		SettingEventTypePrefix:         "X.Y",
 		SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups",
-		SettingAllowedSources:          "https://a.blob.core.windows.net/disks, https://b.blob.core.windows.net",
+		SettingAllowedSources:          "https://srca.blob.core.windows.net/disks, https://srcb.blob.core.windows.net",
 		SettingAllowedDestinations:     "https://dst.blob.core.windows.net/backups",
 		SettingAllowMessageSAS:         "true",
 		SettingStorageConnectionString: "AccountName=a;AccountKey=k",
@@ -51,7 +51,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		Port: 7071, ServiceBusConnectionString: "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 		TriggerQueue: "t", PollQueue: "p", EventsTopic: "e", EventSource: "/src", EventTypePrefix: "X.Y",
 		DestinationContainerURL: "https://dst.blob.core.windows.net/backups",
-		AllowedSources:          []string{"https://a.blob.core.windows.net/disks", "https://b.blob.core.windows.net"},
+		AllowedSources:          []string{"https://srca.blob.core.windows.net/disks", "https://srcb.blob.core.windows.net"},
 		AllowedDestinations:     []string{"https://dst.blob.core.windows.net/backups"},
 		AllowMessageSAS:         true, StorageConnectionString: "AccountName=a;AccountKey=k", ClientID: "cid",
 		CopyDeadline: 6 * time.Hour, AbortOnTimeout: true, PollMinDelay: 2 * time.Second, PollMaxDelay: 5 * time.Minute,
@@ -107,5 +107,59 @@ func TestNamespaceMustBeHostName(t *testing.T) {
 	_, err := Load(env(map[string]string{SettingServiceBusNamespace: "https://ns.servicebus.windows.net/"}))
 	if err == nil || !strings.Contains(err.Error(), SettingServiceBusNamespace) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSecuritySettingsURLs: URLs in settings obey the rules of message URLs
+// (the handler sends credentials under them), checked at start-up and
+// naming the setting.
+func TestSecuritySettingsURLs(t *testing.T) {
+	const (
+		ns       = "ns.servicebus.windows.net"
+		emulator = "http://127.0.0.1:10000/devstoreaccount1"
+		devConn  = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=" + emulator + "/;"
+	)
+	cases := []struct {
+		name     string
+		settings map[string]string
+		bad      string // the setting the error must name; empty: valid
+	}{
+		{"storage container", map[string]string{SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups"}, ""},
+		{"container URL with user info", map[string]string{SettingDestinationContainerURL: "https://user:pw@dst.blob.core.windows.net/backups"}, SettingDestinationContainerURL},
+		{"container on a foreign host", map[string]string{SettingDestinationContainerURL: "https://evil.example/backups"}, SettingDestinationContainerURL},
+		{"container over http", map[string]string{SettingDestinationContainerURL: "http://dst.blob.core.windows.net/backups"}, SettingDestinationContainerURL},
+		{"container with a fragment", map[string]string{SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups#x"}, SettingDestinationContainerURL},
+		{"allowed source on a foreign host", map[string]string{SettingAllowedSources: "https://src.blob.core.windows.net/disks,https://evil.example/"}, SettingAllowedSources},
+		{"allowed destination on loopback without an emulator", map[string]string{SettingAllowedDestinations: emulator}, SettingAllowedDestinations},
+		{"emulator URLs with its connection string", map[string]string{SettingStorageConnectionString: devConn,
+			SettingDestinationContainerURL: emulator + "/backups", SettingAllowedDestinations: emulator + "/backups"}, ""},
+		{"another loopback port than the emulator's", map[string]string{SettingStorageConnectionString: devConn,
+			SettingDestinationContainerURL: "http://127.0.0.1:10001/devstoreaccount1/backups"}, SettingDestinationContainerURL},
+		{"sovereign suffix", map[string]string{SettingStorageEndpointSuffix: "core.usgovcloudapi.net",
+			SettingDestinationContainerURL: "https://dst.blob.core.usgovcloudapi.net/backups"}, ""},
+		{"public host under a sovereign suffix", map[string]string{SettingStorageEndpointSuffix: "core.usgovcloudapi.net",
+			SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups"}, SettingDestinationContainerURL},
+		{"suffix that is a URL", map[string]string{SettingStorageEndpointSuffix: "https://core.windows.net/"}, SettingStorageEndpointSuffix},
+		{"connection string with a malformed BlobEndpoint", map[string]string{SettingStorageConnectionString: "AccountName=a;AccountKey=k;BlobEndpoint=::"}, SettingStorageConnectionString},
+	}
+	for _, c := range cases {
+		settings := map[string]string{SettingServiceBusNamespace: ns}
+		for k, v := range c.settings {
+			settings[k] = v
+		}
+		cfg, err := Load(env(settings))
+		switch {
+		case c.bad == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.bad != "" && (err == nil || !strings.Contains(err.Error(), c.bad)):
+			t.Errorf("%s: err %v, want one naming %s", c.name, err, c.bad)
+		case c.bad != "" && strings.Contains(err.Error(), "pw@"):
+			t.Errorf("%s: the error repeats user info: %v", c.name, err)
+		case c.bad == "" && cfg.StorageHosts().CheckURL(cfg.DestinationContainerURL+"/vm1.vhd") != nil && cfg.DestinationContainerURL != "":
+			t.Errorf("%s: the handler's hosts refuse its own destination container", c.name)
+		}
+	}
+	if got := Defaults().StorageHosts(); got.EndpointSuffix != "core.windows.net" || got.Emulator != "" {
+		t.Errorf("default storage hosts %+v, want core.windows.net and no emulator", got)
 	}
 }

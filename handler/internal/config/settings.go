@@ -41,6 +41,10 @@ const (
 	// SettingStorageConnectionString selects Shared Key auth for both
 	// accounts (local emulators); empty means managed identity.
 	SettingStorageConnectionString = "SNAPCOPY_STORAGE_CONNECTION_STRING"
+	// SettingStorageEndpointSuffix is the storage endpoint suffix: blob
+	// URLs must be https://<account>.blob.<suffix> (sovereign clouds set
+	// theirs). The handler sends its credentials to no other host.
+	SettingStorageEndpointSuffix = "SNAPCOPY_STORAGE_ENDPOINT_SUFFIX"
 	// SettingClientID selects a user-assigned managed identity (azidentity's
 	// standard variable).
 	SettingClientID = "AZURE_CLIENT_ID"

@@ -38,6 +38,9 @@ type Rules struct {
 	AllowedSources, AllowedDestinations []string
 	// AllowMessageSAS accepts a sourceSas in the message.
 	AllowMessageSAS bool
+	// Hosts are the storage endpoints every source and destination must
+	// address, allow-listed or not: the handler's credentials go there.
+	Hosts StorageHosts
 }
 
 // Trigger is a validated request to copy one source snapshot.
@@ -144,13 +147,22 @@ func (m SnapshotCreated) validate(rules Rules, now time.Time) (Trigger, error) {
 	if t.Destination.URL == src.URL {
 		return t, rejectf(InputInvalidField, "destination is the source blob itself")
 	}
-	if !allowed(src, rules.AllowedSources) {
-		return t, rejectf(InputNotAllowed, "source %s is not under an allowed source (%s)", src.ContainerURL(), strings.Join(rules.AllowedSources, ", "))
+	if err := rules.checkBlob("source", src, rules.AllowedSources); err != nil {
+		return t, err
 	}
-	if !allowed(t.Destination, rules.AllowedDestinations) {
-		return t, rejectf(InputNotAllowed, "destination %s is not under an allowed destination (%s)", t.Destination.ContainerURL(), strings.Join(rules.AllowedDestinations, ", "))
+	return t, rules.checkBlob("destination", t.Destination, rules.AllowedDestinations)
+}
+
+// checkBlob applies the storage host rule and the allow-list to the blob
+// in role (source or destination): the handler sends credentials there.
+func (r Rules) checkBlob(role string, b BlobRef, allowList []string) error {
+	if err := r.Hosts.CheckURL(b.URL); err != nil {
+		return rejectf(InputNotAllowed, "%s %s: %v", role, b.ContainerURL(), err)
 	}
-	return t, nil
+	if !allowed(b, allowList) {
+		return rejectf(InputNotAllowed, "%s %s is not under an allowed %s (%s)", role, b.ContainerURL(), role, strings.Join(allowList, ", "))
+	}
+	return nil
 }
 
 // messageSAS takes the SAS from the sourceSas field or from the source URL's

@@ -59,7 +59,7 @@ func (c sendCommand) parse(args []string, stderr io.Writer) (sendFlags, error) {
 	// Secrets from the environment are not flag defaults: -h prints defaults.
 	fs.StringVar(&f.bus.ConnectionString, "connection", "", "Service Bus connection string (default $"+config.SettingServiceBusConnection+")")
 	fs.StringVar(&f.bus.Namespace, "namespace", "", "Service Bus namespace FQDN, with Azure credentials (default $"+config.SettingServiceBusNamespace+")")
-	fs.StringVar(&f.storageConnection, "storage-connection", "", "storage connection string for -snapshot-now (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
+	fs.StringVar(&f.storageConnection, "storage-connection", "", "storage connection string for -snapshot-now; its BlobEndpoint is a storage host for the check, as in the handler (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return f, err
@@ -96,7 +96,7 @@ func (c sendCommand) run(ctx context.Context, args []string, stdout, stderr io.W
 
 func (c sendCommand) send(ctx context.Context, f sendFlags, stdout, stderr io.Writer) error {
 	now := c.now()
-	rules := checkRules(c.getenv(config.SettingDestinationContainerURL))
+	rules := checkRules(c.getenv(config.SettingDestinationContainerURL), config.StorageHostsFor(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix)))
 	if f.snapshotNow {
 		// Check the rest of the message with a stand-in time first, so a
 		// mistake does not leave behind a snapshot nobody will copy.
@@ -105,7 +105,7 @@ func (c sendCommand) send(ctx context.Context, f sendFlags, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		auth, err := newStorageAuth(f.storageConnection)
+		auth, err := newStorageAuth(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix))
 		if err != nil {
 			return err
 		}

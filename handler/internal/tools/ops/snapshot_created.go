@@ -23,7 +23,15 @@ const (
 // routingPlaceholder stands in for the handler's destination routing, which
 // this command cannot know, so that a message without destinationBlobUrl
 // passes the check when SNAPCOPY_DESTINATION_CONTAINER_URL is not set here.
-const routingPlaceholder = "https://routing.invalid/by-handler-configuration"
+// Its host is a storage host of the endpoint suffix, as the handler's
+// routing must be.
+func routingPlaceholder(hosts copyjob.StorageHosts) string {
+	suffix := hosts.EndpointSuffix
+	if suffix == "" {
+		suffix = copyjob.DefaultEndpointSuffix
+	}
+	return "https://routing.blob." + suffix + "/by-handler-configuration"
+}
 
 // snapshotCreated is one SnapshotCreated message to send.
 type snapshotCreated struct {
@@ -46,15 +54,17 @@ func (m snapshotCreated) encode(now time.Time) ([]byte, error) {
 // checkRules are the handler's rules at their most permissive: what the
 // handler would reject under every configuration is refused here. Allow
 // lists and SNAPCOPY_ALLOW_MESSAGE_SAS are the deployment's business, so a
-// SAS passes (with a warning) and any account passes.
-func checkRules(destinationContainerURL string) copyjob.Rules {
+// SAS passes (with a warning) and any account passes; the storage host
+// rule is the handler's everywhere, so it applies with the hosts given.
+func checkRules(destinationContainerURL string, hosts copyjob.StorageHosts) copyjob.Rules {
 	if destinationContainerURL == "" {
-		destinationContainerURL = routingPlaceholder
+		destinationContainerURL = routingPlaceholder(hosts)
 	}
 	return copyjob.Rules{
 		MaxBytes:                config.Defaults().MaxMessageBytes,
 		AllowMessageSAS:         true,
 		DestinationContainerURL: destinationContainerURL,
+		Hosts:                   hosts,
 	}
 }
 

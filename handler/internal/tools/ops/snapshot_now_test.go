@@ -15,7 +15,7 @@ import (
 // own storage adapter.
 func (e *storageEnv) sourceSnapshots() []time.Time {
 	e.t.Helper()
-	auth, err := newStorageAuth(storageemu.ConnectionString(e.baseURL, sourceAccount))
+	auth, err := newStorageAuth(storageemu.ConnectionString(e.baseURL, sourceAccount), "")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestSendSnapshotNowSnapshotsTheSourceAndSendsThatSnapshot(t *testing.T) {
 	if len(snaps) != 1 || !snaps[0].Equal(testStart.Add(90*time.Second)) {
 		t.Fatalf("source snapshots %v", snaps)
 	}
-	tr, err := copyjob.ParseTrigger(fake.sent[0].Body, copyjob.Rules{}, e.clock.Now())
+	tr, err := copyjob.ParseTrigger(fake.sent[0].Body, copyjob.Rules{Hosts: copyjob.StorageHosts{Emulator: e.baseURL}}, e.clock.Now())
 	if err != nil || !tr.Snapshot.Equal(snaps[0]) || tr.Destination.URL != e.destURL {
 		t.Fatalf("sent %+v, %v", tr, err)
 	}

@@ -102,7 +102,7 @@ func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io
 // read takes one reading of the destination, and a second one f.sample
 // later while a copy is pending, to estimate its ETA.
 func (c statusCommand) read(ctx context.Context, f statusFlags) (chain, error) {
-	auth, err := newStorageAuth(f.storageConnection)
+	auth, err := newStorageAuth(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix))
 	if err != nil {
 		return chain{}, err
 	}
