@@ -244,8 +244,8 @@ func scenarioFirstThenDiff(t *testing.T, tg *target) {
 	}
 	for src, dst := range map[string]string{s1: d1.DestinationSnapshot, s2: d2.DestinationSnapshot} {
 		st, _ := copyjob.ParseSnapshot(src)
-		if got, ok := h.Find(st); !ok || got != dst {
-			t.Errorf("history for %s = %q %v, want %s", src, got, ok, dst)
+		if got, ok := h.Find(f.source.URL, st); !ok || got.DestinationSnapshot != dst {
+			t.Errorf("history for %s = %q %v, want %s", src, got.DestinationSnapshot, ok, dst)
 		}
 	}
 	listed, err := tg.store.SourceSnapshots(ctx, f.source)

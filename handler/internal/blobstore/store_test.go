@@ -293,8 +293,8 @@ func TestHistoryFromListBlobs(t *testing.T) {
 	if len(h) != 2 {
 		t.Fatalf("history %+v", h)
 	}
-	if got, ok := h.Find(time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC)); !ok || got != "2026-11-24T11:05:00.0000000Z" {
-		t.Fatalf("Find = %q %v", got, ok)
+	if got, ok := h.Find("https://src/disks/vm1.vhd", time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC)); !ok || got.DestinationSnapshot != "2026-11-24T11:05:00.0000000Z" {
+		t.Fatalf("Find = %+v %v", got, ok)
 	}
 	want := copyjob.CopiedSnapshot{SourceBlobURL: "https://src/disks/vm1.vhd", SourceSnapshot: time.Date(2026, 11, 24, 11, 0, 0, 0, time.UTC),
 		DestinationSnapshot: "2026-11-24T11:05:00.0000000Z", CopyID: "copy-2", Progress: copyjob.Progress{Known: true, Bytes: 4096, Total: 8192}}

@@ -101,8 +101,8 @@ func DecideStart(in StartInput) StartDecision {
 		if !in.HistoryKnown {
 			return StartDecision{Action: NeedHistory}
 		}
-		if snap, ok := in.History.Find(in.Snapshot); ok {
-			return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: snap}
+		if c, ok := in.History.Find(in.Source, in.Snapshot); ok {
+			return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: c.DestinationSnapshot}
 		}
 		return StartDecision{Action: Supersede,
 			Reason: fmt.Sprintf("newer snapshot %s was already copied; the service only copies snapshots in ascending order", FormatSnapshot(last))}
@@ -115,8 +115,8 @@ func completedFromHistory(in StartInput) StartDecision {
 	if !in.HistoryKnown {
 		return StartDecision{Action: NeedHistory}
 	}
-	if snap, ok := in.History.Find(in.Snapshot); ok {
-		return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: snap}
+	if c, ok := in.History.Find(in.Source, in.Snapshot); ok {
+		return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: c.DestinationSnapshot}
 	}
 	return StartDecision{Action: Fail, Code: CopyLost, Reason: missingSnapshotReason}
 }

@@ -36,7 +36,7 @@ func TestDecideStart(t *testing.T) {
 	noSnapshot.CopySourceSnapshot = time.Time{}
 	upperHost := copyOf(snapOld, StatusSuccess)
 	upperHost.CopySource = "https://SRC.blob.core.windows.net/disks/vm1.vhd"
-	history := History{{SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
+	history := History{{SourceBlobURL: srcURL, SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceBlobURL: srcURL, SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
 	// Boundaries: fields that must not change the row, 100 ns ordering,
 	// equal instants in other time zones.
 	tick := 100 * time.Nanosecond // the resolution of a snapshot time
@@ -61,8 +61,8 @@ func TestDecideStart(t *testing.T) {
 	sameInstantElsewhere.DestinationSnapshot = "dst-mid"
 	pendingSameInstantElsewhere := copyOf(snapMid.In(time.FixedZone("UTC-8", -8*3600)), StatusPending)
 	pendingSameInstantElsewhere.CopyID = "copy-running"
-	historyOfMid := History{{SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
-	historyNearMiss := History{{SourceSnapshot: justBefore, DestinationSnapshot: "dst-before"}, {SourceSnapshot: justAfter, DestinationSnapshot: "dst-after"}}
+	historyOfMid := History{{SourceBlobURL: srcURL, SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceBlobURL: srcURL, SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
+	historyNearMiss := History{{SourceBlobURL: srcURL, SourceSnapshot: justBefore, DestinationSnapshot: "dst-before"}, {SourceBlobURL: srcURL, SourceSnapshot: justAfter, DestinationSnapshot: "dst-after"}}
 
 	cases := []struct {
 		row          string
@@ -181,7 +181,7 @@ func TestDecideStartCompletedWithoutDestinationSnapshot(t *testing.T) {
 		t.Fatalf("history unknown: got %+v, want NeedHistory", got)
 	}
 	got = DecideStart(StartInput{Source: srcURL, Snapshot: snapMid, Destination: noHeader, HistoryKnown: true,
-		History: History{{SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}})
+		History: History{{SourceBlobURL: srcURL, SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}})
 	if got.Action != AlreadyCompleted || got.DestinationSnapshot != "dst-mid" {
 		t.Fatalf("history known: got %+v, want AlreadyCompleted dst-mid", got)
 	}

@@ -77,12 +77,13 @@ type CopiedSnapshot struct {
 // properties no longer describe an older copy.
 type History []CopiedSnapshot
 
-// Find returns the destination snapshot copied from source snapshot s.
-func (h History) Find(s time.Time) (string, bool) {
+// Find returns the destination snapshot copied from snapshot s of the
+// source base blob at sourceURL.
+func (h History) Find(sourceURL string, s time.Time) (CopiedSnapshot, bool) {
 	for _, c := range h {
-		if c.SourceSnapshot.Equal(s) {
-			return c.DestinationSnapshot, true
+		if c.SourceSnapshot.Equal(s) && SameBlob(c.SourceBlobURL, sourceURL) {
+			return c, true
 		}
 	}
-	return "", false
+	return CopiedSnapshot{}, false
 }

@@ -41,10 +41,8 @@ const (
 	CopyAborted FailureCode = "CopyAborted"
 	// TimedOut: the copy was still pending at its deadline.
 	TimedOut FailureCode = "TimedOut"
-	// DestinationMissing: the destination was deleted while the copy ran.
-	DestinationMissing FailureCode = "DestinationMissing"
-	// CopyLost: another copy replaced ours and no destination snapshot of
-	// ours exists.
+	// CopyLost: the service reported our copy successful, but no
+	// destination snapshot of it exists.
 	CopyLost FailureCode = "CopyLost"
 	// RetriesExhausted: a transient error outlasted the retry budget.
 	RetriesExhausted FailureCode = "RetriesExhausted"

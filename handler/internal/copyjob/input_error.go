@@ -8,7 +8,7 @@ import (
 // InputCode classifies why a message was rejected.
 type InputCode string
 
-// Reasons a SnapshotCreated message is rejected.
+// Reasons a SnapshotCreated or CopyPoll message is rejected.
 const (
 	InputMalformed        InputCode = "MalformedMessage"
 	InputTooLarge         InputCode = "MessageTooLarge"
@@ -17,6 +17,9 @@ const (
 	InputInvalidField     InputCode = "InvalidField"
 	InputNotAllowed       InputCode = "NotAllowed"
 	InputInvalidSAS       InputCode = "InvalidSourceSas"
+	// InputUnproven: a poll message whose claims Storage does not back
+	// (another copy id, source or snapshot, or no destination at all).
+	InputUnproven InputCode = "UnprovenPoll"
 )
 
 // InputError is a message that can never succeed, however often it is

@@ -45,6 +45,64 @@ func (m PollMessage) Validate() error {
 	return nil
 }
 
+// maxStartSkew is how far in the future a poll's start may lie: the clocks
+// of two instances differ by seconds, never by this much.
+const maxStartSkew = 5 * time.Minute
+
+// CheckPoll checks a poll message as the untrusted input it is, before any
+// request is made: it must be one snapcopy could have written, its source
+// and destination must pass the rules of a trigger (storage hosts,
+// allow-lists) as snapcopy writes them, and its start may not lie in the
+// future. Its deadline is held to copyDeadline after its start, so that no
+// poll, forged or not, is rescheduled for longer than a copy may take. It
+// returns the message so bounded and its destination. Every failure is an
+// *InputError.
+func CheckPoll(m PollMessage, rules Rules, now time.Time, copyDeadline time.Duration) (PollMessage, BlobRef, error) {
+	if err := m.Validate(); err != nil {
+		return m, BlobRef{}, rejectf(InputMalformed, "poll message: %v", err)
+	}
+	src, err := jobBlob("source", m.Job.SourceBlobURL)
+	if err != nil {
+		return m, BlobRef{}, err
+	}
+	dst, err := jobBlob("destination", m.Job.DestinationBlobURL)
+	if err != nil {
+		return m, BlobRef{}, err
+	}
+	if snapshot, err := ParseSnapshot(m.Job.Snapshot); err != nil || FormatSnapshot(snapshot) != m.Job.Snapshot {
+		return m, BlobRef{}, rejectf(InputInvalidField, "poll message: job snapshot %q is not a snapshot time as snapcopy writes it", m.Job.Snapshot)
+	}
+	if dst.URL == src.URL {
+		return m, BlobRef{}, rejectf(InputInvalidField, "poll message: destination is the source blob itself")
+	}
+	if err := rules.checkBlob("source", src, rules.AllowedSources); err != nil {
+		return m, BlobRef{}, err
+	}
+	if err := rules.checkBlob("destination", dst, rules.AllowedDestinations); err != nil {
+		return m, BlobRef{}, err
+	}
+	if m.StartedAt.After(now.Add(maxStartSkew)) {
+		return m, BlobRef{}, rejectf(InputInvalidField, "poll message: the copy starts at %s, in the future", m.StartedAt.Format(time.RFC3339))
+	}
+	if limit := m.StartedAt.Add(copyDeadline); m.Deadline.After(limit) {
+		m.Deadline = limit
+	}
+	return m, dst, nil
+}
+
+// jobBlob parses a job's blob URL, which snapcopy writes as a base blob
+// URL in ParseBlobURL's form: anything else was not written by snapcopy.
+func jobBlob(role, raw string) (BlobRef, error) {
+	ref, query, err := ParseBlobURL(raw)
+	if err != nil {
+		return BlobRef{}, rejectf(InputInvalidField, "poll message: %s: %v", role, err)
+	}
+	if len(query) > 0 || ref.URL != raw {
+		return BlobRef{}, rejectf(InputInvalidField, "poll message: the %s is not a base blob URL as snapcopy writes it", role)
+	}
+	return ref, nil
+}
+
 // PollAction is what to do after polling a copy.
 type PollAction int
 
@@ -59,6 +117,9 @@ const (
 	// PollNeedHistory: another copy replaced ours; look up the
 	// destination's snapshots and decide again.
 	PollNeedHistory
+	// PollUnproven: Storage does not back the poll's claims; reject the
+	// message (Reason says why) and publish no outcome of the job.
+	PollUnproven
 )
 
 // PollDecision is the result of DecidePoll.
@@ -67,12 +128,15 @@ type PollDecision struct {
 	Code                FailureCode
 	Reason              string
 	DestinationSnapshot string
+	// CopyID is the copy the outcome is about, as Storage reports it.
+	CopyID string
 	// Abort asks to abort the copy (timed out, and configured to abort).
 	Abort bool
 }
 
 // PollInput is everything DecidePoll looks at.
 type PollInput struct {
+	// Message has passed CheckPoll.
 	Message      PollMessage
 	Destination  Destination
 	Now          time.Time
@@ -82,11 +146,22 @@ type PollInput struct {
 	AbortOnTimeout bool
 }
 
-// DecidePoll judges one poll of a running copy.
+// DecidePoll judges one poll of a running copy. Anyone who can send to the
+// poll queue can write a poll message, so an outcome is decided only from
+// what Storage proves about the job: the destination's copy id, copy
+// source and source snapshot all match the job, or one of its snapshots
+// was copied from the job's source snapshot. Anything else is
+// PollUnproven, never an outcome: it would take the job's event id, and
+// duplicate detection would then drop the genuine outcome.
 func DecidePoll(in PollInput) PollDecision {
 	m, d := in.Message, in.Destination
+	snapshot, err := ParseSnapshot(m.Job.Snapshot)
+	if err != nil {
+		return PollDecision{Action: PollUnproven, Reason: fmt.Sprintf("the job's snapshot %q is not a snapshot time", m.Job.Snapshot)}
+	}
 	if !d.Exists {
-		return PollDecision{Action: PollFailed, Code: DestinationMissing, Reason: "the destination blob was deleted while its copy ran"}
+		return PollDecision{Action: PollUnproven,
+			Reason: fmt.Sprintf("the destination blob does not exist, so nothing proves what became of copy %s: the blob was deleted while the copy ran, or the poll was not written by snapcopy", m.CopyID)}
 	}
 	if d.CopyID != m.CopyID {
 		// Ours ended and a later snapshot's copy started before this poll,
@@ -94,29 +169,37 @@ func DecidePoll(in PollInput) PollDecision {
 		if !in.HistoryKnown {
 			return PollDecision{Action: PollNeedHistory}
 		}
-		snapshot, err := ParseSnapshot(m.Job.Snapshot)
-		if err == nil {
-			if dst, ok := in.History.Find(snapshot); ok {
-				return PollDecision{Action: PollCompleted, DestinationSnapshot: dst}
-			}
+		if c, ok := in.History.Find(m.Job.SourceBlobURL, snapshot); ok {
+			return PollDecision{Action: PollCompleted, DestinationSnapshot: c.DestinationSnapshot, CopyID: c.CopyID}
 		}
-		return PollDecision{Action: PollFailed, Code: CopyLost,
-			Reason: fmt.Sprintf("the destination's copy id changed from %s to %s and no destination snapshot of this source snapshot exists", m.CopyID, d.CopyID)}
+		return PollDecision{Action: PollUnproven,
+			Reason: fmt.Sprintf("the destination's copy id is %s, not %s, and none of its snapshots was copied from this source snapshot, so nothing proves what became of copy %s: it failed or was aborted before another copy started, or the poll was not written by snapcopy", d.CopyID, m.CopyID, m.CopyID)}
 	}
+	if !d.Incremental || !SameBlob(d.CopySource, m.Job.SourceBlobURL) || !d.CopySourceSnapshot.Equal(snapshot) {
+		return PollDecision{Action: PollUnproven,
+			Reason: fmt.Sprintf("copy %s of the destination is from %s at %s, not from the job's source %s at %s", m.CopyID, d.CopySource, FormatSnapshot(d.CopySourceSnapshot), m.Job.SourceBlobURL, m.Job.Snapshot)}
+	}
+	dec := decideOwnCopy(in, snapshot)
+	dec.CopyID = d.CopyID
+	return dec
+}
+
+// decideOwnCopy judges a destination whose last copy is the job's.
+func decideOwnCopy(in PollInput, snapshot time.Time) PollDecision {
+	m, d := in.Message, in.Destination
 	switch d.CopyStatus {
 	case StatusSuccess:
-		if d.DestinationSnapshot == "" && !in.HistoryKnown {
+		if d.DestinationSnapshot != "" {
+			return PollDecision{Action: PollCompleted, DestinationSnapshot: d.DestinationSnapshot}
+		}
+		if !in.HistoryKnown {
 			return PollDecision{Action: PollNeedHistory}
 		}
-		snap := d.DestinationSnapshot
-		if snap == "" {
-			snapshot, _ := ParseSnapshot(m.Job.Snapshot)
-			var found bool
-			if snap, found = in.History.Find(snapshot); !found {
-				return PollDecision{Action: PollFailed, Code: CopyLost, Reason: missingSnapshotReason}
-			}
+		c, found := in.History.Find(m.Job.SourceBlobURL, snapshot)
+		if !found {
+			return PollDecision{Action: PollFailed, Code: CopyLost, Reason: missingSnapshotReason}
 		}
-		return PollDecision{Action: PollCompleted, DestinationSnapshot: snap}
+		return PollDecision{Action: PollCompleted, DestinationSnapshot: c.DestinationSnapshot}
 	case StatusFailed:
 		return PollDecision{Action: PollFailed, Code: CopyFailed, Reason: describe(d.StatusDescription, "the service reported the copy failed")}
 	case StatusAborted:

@@ -25,14 +25,14 @@ func TestDecidePoll(t *testing.T) {
 		return d
 	}
 	replaced := copyOf(snapNew, StatusPending)
-	history := History{{SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
+	history := History{{SourceBlobURL: srcURL, SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
 	// For the cases where two rules could apply.
 	justBefore, past := msg.Deadline.Add(-time.Nanosecond), msg.Deadline.Add(time.Hour)
 	sameSnapshotOtherID := copyOf(snapMid, StatusSuccess) // a second copy of our snapshot
 	sameSnapshotOtherID.CopyID = "copy-second"
 	sameSnapshotOtherID.DestinationSnapshot = "dst-second"
 	replacedDone := copyOf(snapNew, StatusSuccess)
-	historyMid := History{{SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
+	historyMid := History{{SourceBlobURL: srcURL, SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceBlobURL: srcURL, SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
 	unknownStatus := copyOf(snapMid, CopyStatus("queued"))
 
 	cases := []struct {
@@ -64,11 +64,11 @@ func TestDecidePoll(t *testing.T) {
 		{"pending at the deadline: TimedOut", ours, msg.Deadline, nil, false, false, PollDecision{Action: PollFailed, Code: TimedOut}, []string{"deadline"}},
 		{"pending past the deadline, abort configured: TimedOut and abort", ours, after, nil, false, true,
 			PollDecision{Action: PollFailed, Code: TimedOut, Abort: true}, []string{"3 polls"}},
-		{"destination deleted: DestinationMissing", Destination{}, before, nil, false, false, PollDecision{Action: PollFailed, Code: DestinationMissing}, []string{"deleted"}},
+		{"destination deleted: unproven, no outcome", Destination{}, before, nil, false, false, PollDecision{Action: PollUnproven}, []string{"deleted"}},
 		{"another copy replaced ours: read history", replaced, before, nil, false, false, PollDecision{Action: PollNeedHistory}, nil},
 		{"replaced, ours in history: Completed", replaced, before, history, true, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
-		{"replaced, ours not in history: CopyLost", replaced, before, nil, true, false, PollDecision{Action: PollFailed, Code: CopyLost}, []string{replaced.CopyID}},
+		{"replaced, ours not in history: unproven, no outcome", replaced, before, nil, true, false, PollDecision{Action: PollUnproven}, []string{replaced.CopyID}},
 		{"pending: 1 ns before the deadline polls again", ours, justBefore, nil, false, true,
 			PollDecision{Action: PollAgain}, nil},
 		{"pending: a status the service may add later is treated as pending", unknownStatus, justBefore, nil, false, false,
@@ -83,16 +83,16 @@ func TestDecidePoll(t *testing.T) {
 			PollDecision{Action: PollFailed, Code: CopyFailed}, []string{"503 ServerBusy"}},
 		{"aborted with a description: CopyAborted quoting it", with(StatusAborted, "aborted by operator", ""), msg.Deadline, nil, false, true,
 			PollDecision{Action: PollFailed, Code: CopyAborted}, []string{"aborted by operator"}},
-		{"destination deleted past the deadline: DestinationMissing, not aborted", Destination{}, past, historyMid, true, true,
-			PollDecision{Action: PollFailed, Code: DestinationMissing}, nil},
+		{"destination deleted past the deadline: unproven, not aborted", Destination{}, past, historyMid, true, true,
+			PollDecision{Action: PollUnproven}, nil},
 		{"copy id mismatch past the deadline: read history first, not TimedOut", replacedDone, past, nil, false, true,
 			PollDecision{Action: PollNeedHistory}, nil},
 		{"copy id mismatch, history: our snapshot's destination snapshot from history", replacedDone, past, historyMid, true, true,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
 		{"copy id mismatch, same source snapshot copied again: the history's snapshot, not the base blob's", sameSnapshotOtherID, justBefore, historyMid, true, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
-		{"copy id mismatch, history lacks ours: CopyLost naming both copy ids", replacedDone, justBefore, historyMid[:1], true, true,
-			PollDecision{Action: PollFailed, Code: CopyLost}, []string{"from " + ours.CopyID + " to " + replacedDone.CopyID}},
+		{"copy id mismatch, history lacks ours: unproven, naming both copy ids", replacedDone, justBefore, historyMid[:1], true, true,
+			PollDecision{Action: PollUnproven}, []string{ours.CopyID, replacedDone.CopyID}},
 		{"success without x-ms-copy-destination-snapshot past the deadline: read history, not TimedOut", with(StatusSuccess, "", ""), past, nil, false, true,
 			PollDecision{Action: PollNeedHistory}, nil},
 		{"success: the header wins over history", with(StatusSuccess, "", "dst-header"), justBefore, historyMid, true, false,
@@ -104,8 +104,8 @@ func TestDecidePoll(t *testing.T) {
 			if got.Action != c.want.Action || got.Code != c.want.Code || got.DestinationSnapshot != c.want.DestinationSnapshot || got.Abort != c.want.Abort {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}
-			if got.Action == PollFailed && got.Reason == "" {
-				t.Fatal("Failed without a reason")
+			if (got.Action == PollFailed || got.Action == PollUnproven) && got.Reason == "" {
+				t.Fatal("Failed or unproven without a reason")
 			}
 			for _, part := range c.reason {
 				if !strings.Contains(got.Reason, part) {
@@ -197,8 +197,8 @@ func TestPlanDeferral(t *testing.T) {
 }
 
 // TestDecidePollUnparseableJobSnapshot: Validate checks the job key but not
-// that Job.Snapshot parses. A replaced copy can then never be found in the
-// history, so the poll ends as CopyLost instead of guessing.
+// that Job.Snapshot parses (CheckPoll does). DecidePoll on its own still
+// decides no outcome for it: a zero time must not match anything.
 func TestDecidePollUnparseableJobSnapshot(t *testing.T) {
 	started := snapMid.Add(time.Minute)
 	msg := pollOf("copy-ours", started)
@@ -207,10 +207,10 @@ func TestDecidePollUnparseableJobSnapshot(t *testing.T) {
 	if err := msg.Validate(); err != nil {
 		t.Fatalf("precondition: %v", err)
 	}
-	history := History{{SourceSnapshot: time.Time{}, DestinationSnapshot: "dst-zero"}} // what a zero time would match
+	history := History{{SourceBlobURL: srcURL, SourceSnapshot: time.Time{}, DestinationSnapshot: "dst-zero"}} // what a zero time would match
 	got := DecidePoll(PollInput{Message: msg, Destination: copyOf(snapNew, StatusSuccess), Now: started, History: history, HistoryKnown: true})
-	if got.Action != PollFailed || got.Code != CopyLost || got.DestinationSnapshot != "" {
-		t.Fatalf("got %+v, want Failed CopyLost", got)
+	if got.Action != PollUnproven || got.DestinationSnapshot != "" {
+		t.Fatalf("got %+v, want unproven", got)
 	}
 }
 

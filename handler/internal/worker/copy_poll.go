@@ -3,7 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
@@ -14,32 +14,39 @@ import (
 func (w *Worker) CopyPoll(ctx context.Context, inv funcproto.Invocation) bool {
 	ctx, cancel, in := w.begin(ctx, inv)
 	defer cancel()
-	m, dest, err := decodePoll(in)
-	if err != nil {
-		// Not written by snapcopy, or corrupted: it can never succeed.
-		return w.settle(in, w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputMalformed, Reason: "poll message: " + err.Error()}))
+	// Anyone who can send to the poll queue can write this message: it is
+	// checked like a trigger before any request is made.
+	m, dest, err := w.decodePoll(in)
+	if ie, ok := copyjob.AsInputError(err); ok {
+		return w.settle(in, w.reject(ctx, in, ie))
 	}
 	w.withJob(in, m.Job.Key)
 	return w.settle(in, w.poll(ctx, in, m, dest))
 }
 
-func decodePoll(in *invocation) (copyjob.PollMessage, copyjob.BlobRef, error) {
+// decodePoll returns the checked poll message; every error is an
+// *copyjob.InputError.
+func (w *Worker) decodePoll(in *invocation) (copyjob.PollMessage, copyjob.BlobRef, error) {
 	var m copyjob.PollMessage
 	if in.DecodeErr != nil {
-		return m, copyjob.BlobRef{}, in.DecodeErr
+		return m, copyjob.BlobRef{}, &copyjob.InputError{Code: copyjob.InputMalformed, Reason: "poll message: " + in.DecodeErr.Error()}
 	}
 	if err := json.Unmarshal(in.Body, &m); err != nil {
-		return m, copyjob.BlobRef{}, fmt.Errorf("not JSON: %w", err)
+		return m, copyjob.BlobRef{}, &copyjob.InputError{Code: copyjob.InputMalformed, Reason: "poll message: not JSON: " + err.Error()}
 	}
-	if err := m.Validate(); err != nil {
-		return m, copyjob.BlobRef{}, err
-	}
-	dest, _, err := copyjob.ParseBlobURL(m.Job.DestinationBlobURL)
-	return m, dest, err
+	return copyjob.CheckPoll(m, w.Rules, in.now, w.CopyDeadline)
 }
 
 func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage, dest copyjob.BlobRef) error {
 	dst, err := w.Storage.Destination(ctx, dest)
+	if err != nil && !in.now.Before(m.Deadline) {
+		// Past the deadline the next poll would be due at once, for as
+		// long as the destination stays unreadable (for ever, for a
+		// forged poll naming an account that does not exist).
+		in.log.Warn().Err(err).Msg("reading the destination failed past the copy's deadline")
+		return w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputUnproven,
+			Reason: "the destination could not be read by the copy's deadline " + m.Deadline.Format(time.RFC3339) + ", so nothing proves what became of copy " + m.CopyID})
+	}
 	if err != nil {
 		in.log.Warn().Err(err).Msg("reading the destination failed; polling again later")
 		return w.nextPoll(ctx, in, m, copyjob.Destination{})
@@ -55,8 +62,12 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 		input.History, input.HistoryKnown = history, true
 		dec = copyjob.DecidePoll(input)
 	}
-	data := copyjob.EventData{CopyID: m.CopyID, StartedAt: &m.StartedAt, Polls: m.Attempt}
+	// The copy id is Storage's; StartedAt and Polls come from the message,
+	// which may be forged only where Storage proved the outcome true.
+	data := copyjob.EventData{CopyID: dec.CopyID, StartedAt: &m.StartedAt, Polls: m.Attempt}
 	switch dec.Action {
+	case copyjob.PollUnproven:
+		return w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputUnproven, Reason: dec.Reason})
 	case copyjob.PollAgain:
 		in.log.Debug().Int64("bytes", dst.Progress.Bytes).Int64("total", dst.Progress.Total).Int("attempt", m.Attempt).Msg("copy pending")
 		return w.nextPoll(ctx, in, m, dst)

@@ -58,15 +58,15 @@ func TestPollDecisions(t *testing.T) {
 		{name: "success", dest: running(copyjob.StatusSuccess), message: pollMessage(3), wantEvent: copyjob.Completed},
 		{name: "failed", dest: running(copyjob.StatusFailed), message: pollMessage(3), wantEvent: copyjob.Failed, wantCode: "CopyFailed"},
 		{name: "aborted", dest: running(copyjob.StatusAborted), message: pollMessage(3), wantEvent: copyjob.Failed, wantCode: "CopyAborted"},
-		{name: "deleted", dest: copyjob.Destination{}, message: pollMessage(3), wantEvent: copyjob.Failed, wantCode: "DestinationMissing"},
+		{name: "deleted", dest: copyjob.Destination{}, message: pollMessage(3), wantEvent: copyjob.Rejected, wantCode: "UnprovenPoll"},
 		{name: "deadline", dest: running(copyjob.StatusPending), message: func() copyjob.PollMessage { m := pollMessage(9); m.Deadline = testNow; return m }(),
 			wantEvent: copyjob.Failed, wantCode: "TimedOut"},
 		{name: "deadline with abort", dest: running(copyjob.StatusPending), abort: true, message: func() copyjob.PollMessage { m := pollMessage(9); m.Deadline = testNow; return m }(),
 			wantEvent: copyjob.Failed, wantCode: "TimedOut", wantAbort: true},
 		{name: "replaced, ours in history", dest: func() copyjob.Destination { d := running(copyjob.StatusPending); d.CopyID = "copy-2"; return d }(), message: pollMessage(3),
-			history: copyjob.History{{SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T11:59:00.0000000Z"}}, wantEvent: copyjob.Completed},
+			history: copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T11:59:00.0000000Z"}}, wantEvent: copyjob.Completed},
 		{name: "replaced, lost", dest: func() copyjob.Destination { d := running(copyjob.StatusPending); d.CopyID = "copy-2"; return d }(), message: pollMessage(3),
-			wantEvent: copyjob.Failed, wantCode: "CopyLost"},
+			wantEvent: copyjob.Rejected, wantCode: "UnprovenPoll"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -96,7 +96,13 @@ func TestPollDecisions(t *testing.T) {
 				t.Errorf("poll scheduled after the end")
 			}
 			msg, _, data := h.event(t, 0)
-			if *msg.MessageID != key+"/"+string(c.wantEvent) || data["failureCode"] != nilIfEmpty(c.wantCode) {
+			wantID := key + "/" + string(c.wantEvent)
+			if c.wantEvent == copyjob.Rejected {
+				// Unproven: an id of the message's own, never the job's.
+				wantID, _ = data["jobKey"].(string)
+				wantID += "/Rejected"
+			}
+			if *msg.MessageID != wantID || (c.wantEvent == copyjob.Rejected && strings.HasPrefix(wantID, key)) || data["failureCode"] != nilIfEmpty(c.wantCode) {
 				t.Errorf("event %s data %v", *msg.MessageID, data)
 			}
 			if c.wantEvent == copyjob.Completed && (data["destinationSnapshot"] == nil || data["polls"] != float64(3)) {

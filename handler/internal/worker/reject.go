@@ -51,13 +51,14 @@ func (w *Worker) reject(ctx context.Context, in *invocation, ie *copyjob.InputEr
 	return w.publish(ctx, in, ev)
 }
 
-// rejectKey identifies a rejected message: by its MessageId when it has
-// one (so redeliveries share the event id), else by its body.
+// rejectKey identifies a rejected message by its MessageId and body:
+// redeliveries share both, so they share the event id, and a message
+// that borrows another's MessageId (anyone can set one) cannot take the
+// other's Rejected event id from it.
 func rejectKey(messageID string, body []byte) string {
-	src := []byte(messageID)
-	if messageID == "" {
-		src = body
-	}
-	sum := sha256.Sum256(src)
-	return "msg-" + hex.EncodeToString(sum[:8])
+	h := sha256.New()
+	h.Write([]byte(messageID))
+	h.Write([]byte{0})
+	h.Write(body)
+	return "msg-" + hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -91,7 +91,7 @@ func TestDecisionsOnTrigger(t *testing.T) {
 		{name: "other snapshot pending", dest: incremental(srcURL, older, copyjob.StatusPending), wantDefer: true},
 		{name: "newer copied", dest: incremental(srcURL, newer, copyjob.StatusSuccess), wantOutcome: copyjob.Superseded},
 		{name: "newer copied, ours in history", dest: incremental(srcURL, newer, copyjob.StatusSuccess),
-			history: copyjob.History{{SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T10:30:00.0000000Z"}}, wantOutcome: copyjob.Completed},
+			history: copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T10:30:00.0000000Z"}}, wantOutcome: copyjob.Completed},
 		{name: "not incremental", dest: copyjob.Destination{Exists: true}, wantOutcome: copyjob.Failed, wantCode: "DestinationConflict"},
 		{name: "other source", dest: incremental("https://src.blob.core.windows.net/disks/vm2.vhd", older, copyjob.StatusSuccess), wantOutcome: copyjob.Failed, wantCode: "DestinationConflict"},
 	}
