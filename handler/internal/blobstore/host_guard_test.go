@@ -12,7 +12,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
@@ -64,19 +63,7 @@ func TestSecurityStoreSendsNoSharedKeyToForeignHosts(t *testing.T) {
 	defer srv.Close()
 	emulator := httptest.NewServer(&captureServer{})
 	defer emulator.Close()
-	key, err := blob.NewSharedKeyCredential("devstoreaccount1", devKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := New(Options{
-		Credentials: Credentials{SharedKeys: map[string]*blob.SharedKeyCredential{"devstoreaccount1": key}},
-		Client:      azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: -1}},
-		SASLifetime: time.Hour,
-		Hosts:       copyjob.StorageHosts{Emulator: emulator.URL + "/devstoreaccount1"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := sharedKeyStore(t, emulator)
 	foreign := ref(t, srv.URL+"/devstoreaccount1/backups/vm1.vhd")
 	requireRefused(t, storeCalls(store, foreign, foreign))
 	if n := requestCount(spy); n != 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -57,7 +58,7 @@ func (h StorageHosts) Check(u *url.URL) error {
 	switch {
 	case u.Scheme != "https":
 		return fmt.Errorf("%w: %s://%s is not https (plain http only for the configured emulator endpoint)", ErrNotStorageHost, u.Scheme, u.Host)
-	case rest != "blob."+strings.ToLower(suffix) || !accountName(account):
+	case rest != "blob."+strings.ToLower(suffix) || !accountName.MatchString(account):
 		return fmt.Errorf("%w: host %q is not <account>.blob.%s (an account name is 3 to 24 lowercase letters and digits)", ErrNotStorageHost, u.Host, suffix)
 	case u.Port() != "" && u.Port() != "443":
 		return fmt.Errorf("%w: port %s: storage endpoints listen on 443", ErrNotStorageHost, u.Port())
@@ -77,16 +78,6 @@ func (h StorageHosts) underEmulator(u *url.URL) bool {
 	return err == nil && e.Host != "" && strings.EqualFold(e.Scheme, u.Scheme) && strings.EqualFold(e.Host, u.Host)
 }
 
-// accountName reports whether s can be a storage account name: 3 to 24
-// lowercase letters and digits.
-func accountName(s string) bool {
-	if len(s) < 3 || len(s) > 24 {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
-}
+// accountName matches a storage account name: 3 to 24 lowercase letters
+// and digits.
+var accountName = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
