@@ -49,12 +49,25 @@ func ParseSAS(raw string) (SAS, error) {
 }
 
 func sasFromValues(values url.Values) (SAS, error) {
-	for k := range values {
+	for k, vs := range values {
 		if !sasParams[k] {
 			return SAS{}, fmt.Errorf("query parameter %q is not part of a SAS", k)
 		}
+		for _, v := range vs {
+			if i := strings.IndexFunc(v, notInSASValue); i >= 0 {
+				return SAS{}, fmt.Errorf("SAS parameter %q holds %q, which no SAS value contains (in a URL an unencoded + reads as a space: write %%2B)", k, v[i])
+			}
+		}
 	}
 	return SAS{values: values}, nil
+}
+
+// notInSASValue reports the characters no SAS value contains once decoded
+// (signatures are base64, the rest are times, versions, GUIDs and letters).
+// Refusing them keeps every accepted signature whole for the redactor, which
+// ends a secret at the first of them.
+func notInSASValue(r rune) bool {
+	return r <= ' ' || r == 0x7f || strings.ContainsRune(`"'<>\;`, r)
 }
 
 // CheckForIncrementalCopy reports why the SAS cannot authorize reading the

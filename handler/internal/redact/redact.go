@@ -1,87 +1,94 @@
 // Package redact is the one place where secrets are removed from text that
 // leaves the process: log lines, events, poll messages and error texts.
+//
+// Secrets are found in the text as the parsers downstream would read it
+// (see view): JSON escapes and percent-encoding undone, names in any case,
+// so "&%73ig=", "\u0026SIG=" and "Sig=" are all a SAS signature. Removed
+// are SAS signatures, account and Service Bus keys and signatures of
+// connection strings, Authorization credentials (Bearer, SharedKey,
+// SharedKeyLite) and JWTs anywhere.
 package redact
 
 import (
 	"bytes"
 	"net/url"
-	"regexp"
+	"slices"
 	"strings"
 )
 
 // Marker replaces every removed secret.
 const Marker = "REDACTED"
 
-// secretPatterns match a secret and keep its name: SAS signatures in any URL
-// or query (also JSON-escaped, "\u0026sig="), account keys in connection
-// strings, and SAS tokens of Service Bus (which carry sig= too).
-var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)((?:^|[^a-z])sig=)[^&;\s"'\\]*`),
-	regexp.MustCompile(`(?i)((?:^|[;\s"'\\])(?:AccountKey|SharedAccessKey)=)[^;\s"'\\]*`),
-}
-
-// triggers are cheap substring checks that gate the regular expressions, so
-// clean text (the common case) costs one scan.
-var triggers = [][]byte{[]byte("ig="), []byte("IG="), []byte("Ig="), []byte("iG="), []byte("ey="), []byte("EY="), []byte("Ey="), []byte("eY=")}
-
 // Text removes secrets from free text such as an error message.
-func Text(s string) string {
-	if !mayContainSecret([]byte(s)) {
-		return s
-	}
-	for _, re := range secretPatterns {
-		s = re.ReplaceAllString(s, "${1}"+Marker)
-	}
-	return s
-}
+func Text(s string) string { return string(Bytes([]byte(s))) }
 
 // Bytes is Text for byte slices; it returns b itself when nothing matched.
 func Bytes(b []byte) []byte {
-	if !mayContainSecret(b) {
+	v := newView(b)
+	spans := findSecrets(&v)
+	if len(spans) == 0 {
 		return b
 	}
-	for _, re := range secretPatterns {
-		b = re.ReplaceAll(b, []byte("${1}"+Marker))
-	}
-	return b
+	return cut(&v, spans)
 }
 
-func mayContainSecret(b []byte) bool {
-	for _, t := range triggers {
-		if bytes.Contains(b, t) {
-			return true
-		}
+// cut replaces each span's raw bytes with Marker; overlapping spans merge.
+func cut(v *view, spans []span) []byte {
+	raw := make([]span, len(spans))
+	for i, s := range spans {
+		raw[i] = span{v.rawOffset(s.from), v.rawOffset(s.to)}
 	}
-	return false
+	slices.SortFunc(raw, func(a, b span) int { return a.from - b.from })
+	var out bytes.Buffer
+	out.Grow(len(v.raw))
+	next := 0
+	for _, s := range raw {
+		if s.to <= next {
+			continue
+		}
+		if s.from >= next {
+			out.Write(v.raw[next:s.from])
+			out.WriteString(Marker)
+		}
+		next = s.to
+	}
+	out.Write(v.raw[next:])
+	return out.Bytes()
 }
 
 // URL returns raw with its SAS removed: the snapshot parameter is kept,
-// every other query parameter is dropped. Unparseable input is passed
-// through Text.
+// every other query parameter is dropped, and so is a password in the user
+// info. Unparseable input is passed through Text.
 func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return Text(raw)
 	}
+	_, hasPassword := u.User.Password()
 	q := u.Query()
-	if len(q) == 0 {
-		return raw
+	if !hasPassword && len(q) == 0 {
+		return Text(raw)
 	}
-	kept := url.Values{}
-	dropped := false
-	for k, v := range q {
-		if strings.EqualFold(k, "snapshot") {
-			kept[k] = v
-		} else {
-			dropped = true
+	if hasPassword {
+		u.User = url.UserPassword(u.User.Username(), Marker)
+	}
+	if len(q) > 0 {
+		kept := url.Values{}
+		dropped := false
+		for k, v := range q {
+			if strings.EqualFold(k, "snapshot") {
+				kept[k] = v
+			} else {
+				dropped = true
+			}
+		}
+		u.RawQuery = kept.Encode()
+		if dropped {
+			if u.RawQuery != "" {
+				u.RawQuery += "&"
+			}
+			u.RawQuery += "sas=" + Marker
 		}
 	}
-	u.RawQuery = kept.Encode()
-	if dropped {
-		if u.RawQuery != "" {
-			u.RawQuery += "&"
-		}
-		u.RawQuery += "sas=" + Marker
-	}
-	return u.String()
+	return Text(u.String())
 }
