@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/snapcopy/snapcopy/handler/internal/redact/redacttest"
 )
 
 // TestLocalCommand runs `handler local` small on each bus: two disks, two
@@ -23,8 +25,8 @@ func TestLocalCommand(t *testing.T) {
 			if !strings.Contains(out.String(), "4 snapshots") || !strings.Contains(out.String(), "local run verified") {
 				t.Fatalf("summary missing:\n%s", out.String())
 			}
-			if strings.Contains(out.String()+errOut.String(), "sig=") {
-				t.Fatal("a SAS signature was printed")
+			if leaks := redacttest.Leaks(out.String() + errOut.String()); len(leaks) > 0 {
+				t.Fatalf("secrets were printed: %v", leaks)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/snapcopy/snapcopy/handler/internal/redact"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/ops"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/packager"
 )
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := cmd.run(ctx, args, stdout, stderr); err != nil {
 		if !errors.Is(err, errUsage) && !errors.Is(err, ops.ErrUsage) {
-			fmt.Fprintf(stderr, "handler %s: %v\n", name, err)
+			fmt.Fprintf(stderr, "handler %s: %s\n", name, redact.Text(err.Error()))
 		}
 		return 1
 	}

@@ -22,7 +22,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 
 	"strconv"
@@ -35,6 +34,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/redact/redacttest"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
@@ -508,8 +508,6 @@ func (h *relHarness) download(containerName, name, snapshot string) ([]byte, err
 	return io.ReadAll(resp.Body)
 }
 
-var sigValue = regexp.MustCompile(`(?i)sig=([^&"'\\\s;]*)`)
-
 // checkSecrets greps everything the handler wrote for the signatures.
 func (h *relHarness) checkSecrets(w *relWorkload, logs string, events []relEvent, r *relReport) {
 	type haystack struct{ where, text string }
@@ -523,7 +521,7 @@ func (h *relHarness) checkSecrets(w *relWorkload, logs string, events []relEvent
 			// A deferred trigger is the producer's message re-scheduled
 			// unchanged (README, Security): a SAS the producer put there
 			// stays there. Counted, not a leak.
-			if sigValue.Match(s.Body) {
+			if len(redacttest.Leaks(string(s.Body))) > 0 {
 				r.deferredTriggersWithSAS++
 			}
 			continue
@@ -537,10 +535,8 @@ func (h *relHarness) checkSecrets(w *relWorkload, logs string, events []relEvent
 				r.leaks = append(r.leaks, fmt.Sprintf("%s contains secret %q: %s", hs.where, sec, snippet(hs.text, i)))
 			}
 		}
-		for _, m := range sigValue.FindAllStringSubmatchIndex(hs.text, -1) {
-			if v := hs.text[m[2]:m[3]]; v != "" && v != "REDACTED" {
-				r.leaks = append(r.leaks, fmt.Sprintf("%s contains an unredacted sig=: %s", hs.where, snippet(hs.text, m[0])))
-			}
+		for _, l := range redacttest.Leaks(hs.text) {
+			r.leaks = append(r.leaks, fmt.Sprintf("%s contains a secret: %s", hs.where, l))
 		}
 		for _, sec := range w.escapedCanaries {
 			if i := strings.Index(hs.text, sec); i >= 0 {

@@ -27,18 +27,8 @@ func (w *Worker) reject(ctx context.Context, in *invocation, ie *copyjob.InputEr
 		FailureCode:        string(ie.Code),
 		FailureDescription: ie.Reason,
 	}
-	body := in.Body
-	if json.Valid(body) {
-		// Re-encode so that escaped keys ("\u0073ig=") are plain text the
-		// scrubber can see.
-		var v any
-		if json.Unmarshal(body, &v) == nil {
-			if plain, err := json.Marshal(v); err == nil {
-				body = plain
-			}
-		}
-	}
-	body = redact.Bytes(body)
+	// Redacted before it is cut, so that no secret is cut in two.
+	body := redact.Bytes(in.Body)
 	switch {
 	case len(body) > maxOriginalBody:
 		data.OriginalText = string(body[:maxOriginalBody])

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/redact/redacttest"
 )
 
 // TestSettlementRules checks the settlement rule end to end: 2xx whenever the next
@@ -102,6 +103,9 @@ func TestSecretsNeverLeave(t *testing.T) {
 			}
 			if strings.Contains(out.String(), secret) {
 				t.Fatalf("secret left the worker:\n%s", out.String())
+			}
+			if leaks := redacttest.Leaks(out.String()); len(leaks) > 0 {
+				t.Fatalf("secrets left the worker: %v", leaks)
 			}
 			for _, start := range h.store.starts {
 				if !strings.Contains(start.sas, "sig="+secret) {
