@@ -78,12 +78,16 @@ func Defaults() Config {
 	}
 }
 
-// maxUserDelegationKey is the service's limit on a user delegation key.
-const maxUserDelegationKey = 7 * 24 * time.Hour
+// Load reads settings through getenv on top of Defaults and validates the
+// result. The error names every bad setting. The port may be unset: Load
+// serves tools and tests that listen on their own.
+func Load(getenv func(string) string) (Config, error) { return load(getenv, false) }
 
-// Load reads settings through getenv (os.Getenv in production) on top of
-// Defaults and validates the result. The error names every bad setting.
-func Load(getenv func(string) string) (Config, error) {
+// LoadServe is Load for `handler serve`, which the Functions host starts:
+// the port it assigns is required too, and named with every other problem.
+func LoadServe(getenv func(string) string) (Config, error) { return load(getenv, true) }
+
+func load(getenv func(string) string, needPort bool) (Config, error) {
 	c := Defaults()
 	var errs []error
 	str := func(name string, dst *string) {
@@ -115,7 +119,7 @@ func Load(getenv func(string) string) (Config, error) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is not an integer", name, v))
+				errs = append(errs, fmt.Errorf("%s=%q is not a whole number (or is far too large)", name, v))
 				return
 			}
 			*dst = n
@@ -151,7 +155,9 @@ func Load(getenv func(string) string) (Config, error) {
 	dur(SettingSASLifetime, &c.SASLifetime)
 	integer(SettingMaxMessageBytes, &c.MaxMessageBytes)
 	str(SettingLogLevel, &c.LogLevel)
-
+	if needPort && strings.TrimSpace(getenv(SettingPort)) == "" {
+		errs = append(errs, fmt.Errorf("%s is not set (the Functions host sets it)", SettingPort))
+	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -167,14 +173,16 @@ func (c Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if c.Port < 0 || c.Port > 65535 {
-		bad("%s=%d is not a TCP port", SettingPort, c.Port)
+	if c.Port != 0 {
+		errs = append(errs, portBound.check(SettingPort, c.Port))
 	}
 	switch {
 	case c.ServiceBusConnectionString == "" && c.ServiceBusNamespace == "":
 		bad("set %s (connection string) or %s (namespace FQDN for managed identity)", SettingServiceBusConnection, SettingServiceBusNamespace)
-	case c.ServiceBusConnectionString != "" && !strings.Contains(strings.ToLower(c.ServiceBusConnectionString), "endpoint="):
-		bad("%s has no Endpoint=: it must be a Service Bus connection string", SettingServiceBusConnection)
+	case c.ServiceBusConnectionString != "":
+		if err := checkServiceBusConnection(c.ServiceBusConnectionString); err != nil {
+			bad("%s is not a Service Bus connection string: %v", SettingServiceBusConnection, err)
+		}
 	case c.ServiceBusConnectionString == "" && strings.Contains(c.ServiceBusNamespace, "/"):
 		bad("%s=%q must be a host name like contoso.servicebus.windows.net, not a URL", SettingServiceBusNamespace, c.ServiceBusNamespace)
 	}
@@ -208,20 +216,14 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if c.CopyDeadline <= 0 {
-		bad("%s must be positive", SettingCopyDeadline)
-	}
-	if c.PollMinDelay <= 0 {
-		bad("%s must be positive", SettingPollMinDelay)
-	}
+	errs = append(errs,
+		copyDeadlineBound.check(SettingCopyDeadline, c.CopyDeadline),
+		pollDelayBound.check(SettingPollMinDelay, c.PollMinDelay),
+		pollDelayBound.check(SettingPollMaxDelay, c.PollMaxDelay),
+		sasLifetimeBound.check(SettingSASLifetime, c.SASLifetime),
+		messageBytesBound.check(SettingMaxMessageBytes, c.MaxMessageBytes))
 	if c.PollMaxDelay < c.PollMinDelay {
 		bad("%s (%s) must not be shorter than %s (%s)", SettingPollMaxDelay, c.PollMaxDelay, SettingPollMinDelay, c.PollMinDelay)
-	}
-	if c.SASLifetime < time.Minute || c.SASLifetime > maxUserDelegationKey {
-		bad("%s=%s must be between 1m and 168h (the user delegation key limit)", SettingSASLifetime, c.SASLifetime)
-	}
-	if c.MaxMessageBytes < 1024 {
-		bad("%s=%d is too small (minimum 1024)", SettingMaxMessageBytes, c.MaxMessageBytes)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

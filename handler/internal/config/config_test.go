@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 )
 
 func env(m map[string]string) func(string) string {
@@ -161,5 +163,115 @@ func TestSecuritySettingsURLs(t *testing.T) {
 	}
 	if got := Defaults().StorageHosts(); got.EndpointSuffix != "core.windows.net" || got.Emulator != "" {
 		t.Errorf("default storage hosts %+v, want core.windows.net and no emulator", got)
+	}
+}
+
+// TestSecurityEveryNumberIsBounded: each numeric setting is refused below
+// and above its range, with its name; a huge message limit no longer slips
+// through to overflow the invocation buffer.
+func TestSecurityEveryNumberIsBounded(t *testing.T) {
+	base := map[string]string{SettingServiceBusNamespace: "ns.servicebus.windows.net"}
+	cases := []struct{ setting, value string }{
+		{SettingMaxMessageBytes, "2000000000000000000"},
+		{SettingMaxMessageBytes, "1048577"},
+		{SettingMaxMessageBytes, "1023"},
+		{SettingMaxMessageBytes, "99999999999999999999999"},
+		{SettingPort, "0x10"},
+		{SettingPort, "70000"},
+		{SettingPort, "-1"},
+		{SettingCopyDeadline, "2562047h"},
+		{SettingCopyDeadline, "169h"},
+		{SettingCopyDeadline, "30s"},
+		{SettingPollMinDelay, "1ms"},
+		{SettingPollMaxDelay, "2h"},
+		{SettingSASLifetime, "169h"},
+	}
+	for _, c := range cases {
+		env := map[string]string{c.setting: c.value}
+		for k, v := range base {
+			env[k] = v
+		}
+		_, err := Load(func(k string) string { return env[k] })
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.setting) {
+			t.Errorf("%s=%s: err = %v", c.setting, c.value, err)
+		}
+	}
+	for _, ok := range []map[string]string{
+		{SettingMaxMessageBytes: "1048576", SettingCopyDeadline: "168h", SettingPollMinDelay: "1s", SettingPollMaxDelay: "1h", SettingPort: "65535"},
+		{SettingMaxMessageBytes: "1024", SettingCopyDeadline: "1m", SettingPollMinDelay: "1h", SettingPollMaxDelay: "1h", SettingPort: "1"},
+	} {
+		for k, v := range base {
+			ok[k] = v
+		}
+		if _, err := Load(env(ok)); err != nil {
+			t.Errorf("the limits themselves are refused: %v", err)
+		}
+	}
+}
+
+// TestSecurityServeNamesThePortWithTheRest: with nothing set, one error
+// names both the port and the Service Bus connection.
+func TestSecurityServeNamesThePortWithTheRest(t *testing.T) {
+	_, err := LoadServe(env(nil))
+	for _, name := range []string{SettingPort, SettingServiceBusConnection} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{SettingServiceBusNamespace: "ns.servicebus.windows.net"})); err != nil {
+		t.Errorf("Load without a port: %v", err)
+	}
+}
+
+// TestSecurityMalformedServiceBusConnectionIsNamed: a connection string the
+// Service Bus client would refuse is refused at start-up, naming the
+// setting and never repeating the key.
+func TestSecurityMalformedServiceBusConnectionIsNamed(t *testing.T) {
+	const key = "S3CR3Tc2VjcmV0"
+	for _, conn := range []string{
+		"SharedAccessKeyName=k;SharedAccessKey=" + key,
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKey=" + key,
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k",
+		"Endpoint=sb://;SharedAccessKeyName=k;SharedAccessKey=" + key,
+		"Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=" + key + ";UseDevelopmentEmulator=yes",
+		key,
+	} {
+		_, err := Load(env(map[string]string{SettingServiceBusConnection: conn}))
+		if err == nil || !strings.Contains(err.Error(), SettingServiceBusConnection) || strings.Contains(err.Error(), key) {
+			t.Errorf("%q: err = %v", conn, err)
+		}
+	}
+	for _, conn := range []string{
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=" + key,
+		"endpoint=sb://ns.servicebus.windows.net/;SharedAccessSignature=SharedAccessSignature sr=x&sig=" + key + "&se=1&skn=k",
+		"Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
+	} {
+		if _, err := Load(env(map[string]string{SettingServiceBusConnection: conn})); err != nil {
+			t.Errorf("%q: %v", conn, err)
+		}
+	}
+}
+
+// TestServiceBusConnectionCheckAgreesWithTheClient: the start-up check
+// refuses exactly what azservicebus refuses when it builds its client.
+func TestServiceBusConnectionCheckAgreesWithTheClient(t *testing.T) {
+	for _, conn := range []string{
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=v",
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessSignature=SharedAccessSignature sr=x&sig=y&se=1&skn=k",
+		"Endpoint=https://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=v",
+		"Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true;",
+		"Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=yes",
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKey=v",
+		"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k",
+		"Endpoint=sb://;SharedAccessKeyName=k;SharedAccessKey=v",
+		"SharedAccessKeyName=k;SharedAccessKey=v",
+		"Endpoint=sb://ns/;junk",
+		"just text",
+	} {
+		_, clientErr := azservicebus.NewClientFromConnectionString(conn, nil)
+		checkErr := checkServiceBusConnection(conn)
+		if (clientErr == nil) != (checkErr == nil) {
+			t.Errorf("%q: client says %v, check says %v", conn, clientErr, checkErr)
+		}
 	}
 }
