@@ -38,12 +38,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments; it reads app settings from the environment")
 	}
-	cfg, err := config.Load(os.Getenv)
+	cfg, err := config.LoadServe(os.Getenv)
 	if err != nil {
 		return err
-	}
-	if cfg.Port == 0 {
-		return fmt.Errorf("%w: %s is not set (the Functions host sets it)", config.ErrInvalid, config.SettingPort)
 	}
 	log := logging.New(stdout, stderr, cfg.LogLevel)
 	app, err := newApp(ctx, cfg, log, clock.Real{}, nil)
@@ -56,12 +53,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log.Info().Str("address", listener.Addr().String()).Msg("snapcopy handler listening")
-	return serveHTTP(ctx, listener, app.handler)
+	return serveHTTP(ctx, listener, app.handler.HTTPServer())
 }
 
 // serveHTTP serves until ctx ends, then drains in-flight invocations.
-func serveHTTP(ctx context.Context, l net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+func serveHTTP(ctx context.Context, l net.Listener, srv *http.Server) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -83,7 +79,7 @@ func serveHTTP(ctx context.Context, l net.Listener, h http.Handler) error {
 // app is the wired handler and what must be closed with it.
 type app struct {
 	worker  *worker.Worker
-	handler http.Handler
+	handler *funcproto.Server
 	close   func()
 }
 
@@ -159,13 +155,16 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 		closeAll()
 		return nil, err
 	}
-	// The host's envelope escapes the body (up to 6 bytes per byte for
-	// control characters); leave room for it and the metadata.
-	maxPayload := int64(cfg.MaxMessageBytes)*6 + 64*1024
-	srv := funcproto.NewServer(w.Functions(), maxPayload)
+	srv := funcproto.NewServer(w.Functions(), funcproto.PayloadLimit(cfg.MaxMessageBytes))
 	srv.OnPanic = func(inv funcproto.Invocation, p any) {
 		log.Error().Str(logging.FieldFunction, inv.Function).Str(logging.FieldInvocationID, inv.InvocationID).
 			Str(logging.FieldMessageID, inv.MessageID).Interface("panic", p).Msg("function panicked; abandoning the message")
+	}
+	// A host that hangs up or stalls is no fault of the message, which
+	// the broker redelivers: worth a line, not an error.
+	srv.OnRequestLost = func(inv funcproto.Invocation, err error) {
+		log.Info().Str(logging.FieldFunction, inv.Function).Str(logging.FieldInvocationID, inv.InvocationID).
+			Str(logging.FieldMessageID, inv.MessageID).Err(err).Msg("request lost; the broker redelivers the message")
 	}
 	return &app{worker: w, handler: srv, close: closeAll}, nil
 }
@@ -188,9 +187,17 @@ func credential(cfg config.Config) (azcore.TokenCredential, error) {
 func serviceBusClient(cfg config.Config, token azcore.TokenCredential) (*azservicebus.Client, error) {
 	opts := &azservicebus.ClientOptions{RetryOptions: azservicebus.RetryOptions{MaxRetries: 3, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 5 * time.Second}}
 	if cfg.ServiceBusConnectionString != "" {
-		return azservicebus.NewClientFromConnectionString(cfg.ServiceBusConnectionString, opts)
+		client, err := azservicebus.NewClientFromConnectionString(cfg.ServiceBusConnectionString, opts)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", config.SettingServiceBusConnection, err)
+		}
+		return client, nil
 	}
-	return azservicebus.NewClient(cfg.ServiceBusNamespace, token, opts)
+	client, err := azservicebus.NewClient(cfg.ServiceBusNamespace, token, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.SettingServiceBusNamespace, err)
+	}
+	return client, nil
 }
 
 func blobStore(cfg config.Config, token azcore.TokenCredential, clk clock.Clock) (*blobstore.Store, error) {

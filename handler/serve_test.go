@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/snapcopy/snapcopy/handler/internal/bus"
+	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
@@ -78,5 +85,75 @@ func TestServeRefusesBadSettings(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), config.SettingServiceBusConnection) {
 		t.Fatalf("error does not name the missing setting: %s", errOut.String())
+	}
+}
+
+// TestSecurityServeNamesEveryBadSettingAtOnce: with nothing set and a
+// message limit that would overflow the invocation buffer, one start-up
+// error names the port, the Service Bus connection and the limit.
+func TestSecurityServeNamesEveryBadSettingAtOnce(t *testing.T) {
+	t.Setenv(config.SettingPort, "")
+	t.Setenv(config.SettingServiceBusConnection, "")
+	t.Setenv(config.SettingServiceBusNamespace, "")
+	t.Setenv(config.SettingMaxMessageBytes, "2000000000000000000")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), nil, &out, &errOut); code == 0 {
+		t.Fatal("serve started with bad settings")
+	}
+	for _, name := range []string{config.SettingPort, config.SettingServiceBusConnection, config.SettingMaxMessageBytes} {
+		if !strings.Contains(errOut.String(), name) {
+			t.Errorf("the error does not name %s: %s", name, errOut.String())
+		}
+	}
+}
+
+// ctxSender fails as the real client does once its context has ended, and
+// otherwise accepts everything.
+type ctxSender struct{}
+
+func (ctxSender) SendMessage(ctx context.Context, _ *azservicebus.Message, _ *azservicebus.SendMessageOptions) error {
+	return ctx.Err()
+}
+
+func (ctxSender) ScheduleMessages(ctx context.Context, ms []*azservicebus.Message, _ time.Time, _ *azservicebus.ScheduleMessagesOptions) ([]int64, error) {
+	return make([]int64, len(ms)), ctx.Err()
+}
+
+// TestSecurityHostGoneMidRequestIsLoggedAtInfo: a host that hangs up in the
+// middle of a body is logged as such at info, not as the error "nothing
+// durable could be written" (the wired handler, real HTTP on loopback).
+func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
+	settings := benchSettings("http://127.0.0.1:1")
+	cfg, err := config.Load(func(k string) string { return settings[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	a, err := newApp(context.Background(), cfg, logging.New(&logs, &logs, "debug"), clock.Real{}, func(string) (bus.Sender, error) { return ctxSender{}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte("POST /SnapshotCreated HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n{\"Data\":{\"message\":")); err != nil {
+		t.Fatal(err)
+	}
+	// Hang up the sending side; the server answers (or not) and closes
+	// once it has handled the request, which is when its log is complete.
+	_ = c.(*net.TCPConn).CloseWrite()
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("the server kept the connection: %v", err)
+	}
+	out := logs.String()
+	if strings.Contains(out, `"level":"error"`) || !strings.Contains(out, `"level":"info"`) || !strings.Contains(out, "went away") {
+		t.Fatalf("want one info line saying the host went away, no error:\n%s", out)
 	}
 }
