@@ -17,6 +17,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
@@ -155,5 +156,19 @@ func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
 	out := logs.String()
 	if strings.Contains(out, `"level":"error"`) || !strings.Contains(out, `"level":"info"`) || !strings.Contains(out, "went away") {
 		t.Fatalf("want one info line saying the host went away, no error:\n%s", out)
+	}
+}
+
+// TestSecurityReadDeadlinesFitTheInvocationBound: the server `serve` runs
+// cuts a stalled request before an invocation could have ended.
+func TestSecurityReadDeadlinesFitTheInvocationBound(t *testing.T) {
+	a := benchApp(t, benchSettings("http://127.0.0.1:1"), clock.Real{}, nopSenders)
+	defer a.close()
+	limits, srv := funcproto.DefaultLimits(), a.handler.HTTPServer()
+	if limits.HeaderTimeout+limits.BodyTimeout >= invocationTimeout {
+		t.Errorf("header %s + body %s deadlines reach the invocation bound %s", limits.HeaderTimeout, limits.BodyTimeout, invocationTimeout)
+	}
+	if srv.ReadHeaderTimeout != limits.HeaderTimeout || srv.MaxHeaderBytes != limits.MaxHeaderBytes || srv.IdleTimeout == 0 {
+		t.Errorf("serve's server: header timeout %s, max header bytes %d, idle timeout %s", srv.ReadHeaderTimeout, srv.MaxHeaderBytes, srv.IdleTimeout)
 	}
 }
