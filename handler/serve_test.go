@@ -76,19 +76,6 @@ func TestServeAnswersReadinessAndStops(t *testing.T) {
 	}
 }
 
-func TestServeRefusesBadSettings(t *testing.T) {
-	t.Setenv(config.SettingPort, "")
-	t.Setenv(config.SettingServiceBusConnection, "")
-	t.Setenv(config.SettingServiceBusNamespace, "")
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), nil, &out, &errOut); code == 0 {
-		t.Fatal("serve started without settings")
-	}
-	if !strings.Contains(errOut.String(), config.SettingServiceBusConnection) {
-		t.Fatalf("error does not name the missing setting: %s", errOut.String())
-	}
-}
-
 // TestSecurityServeNamesEveryBadSettingAtOnce: with nothing set and a
 // message limit that would overflow the invocation buffer, one start-up
 // error names the port, the Service Bus connection and the limit.
