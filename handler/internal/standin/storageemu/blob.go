@@ -1,7 +1,6 @@
 package storageemu
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,15 +70,14 @@ func (e *Emulator) putBlob(req *request) *storageError {
 		if size%pageSize != 0 {
 			return errPageBlobSizeUnaligned
 		}
+		if size > maxPageBlobSize {
+			return errBlobTooLarge
+		}
 		b.blobType, b.size = typePageBlob, size
 	case typeBlockBlob:
-		body, rerr := io.ReadAll(req.r.Body)
-		if rerr != nil {
-			return errInvalidHeaderValue
-		}
-		b.blobType, b.size = typeBlockBlob, int64(len(body))
-		padded := make([]byte, (len(body)+pageSize-1)/pageSize*pageSize)
-		copy(padded, body)
+		b.blobType, b.size = typeBlockBlob, int64(len(req.body))
+		padded := make([]byte, (len(req.body)+pageSize-1)/pageSize*pageSize)
+		copy(padded, req.body)
 		b.pages.write(0, padded)
 	case "":
 		return errMissingHeader

@@ -46,6 +46,9 @@ type request struct {
 	op   Operation
 	acct *account
 	now  time.Time
+	// body is the request body, read before the state lock was taken (nil
+	// for operations without one).
+	body []byte
 	// stream, when set by a handler, writes the response body after the
 	// state lock is released.
 	stream func(io.Writer)
@@ -93,14 +96,19 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if stream := e.serveLocked(w, r, requestID, t, op); stream != nil && r.Method != http.MethodHead {
+	body, err := readBody(op, r)
+	if err != nil {
+		writeError(w, r, requestID, err)
+		return
+	}
+	if stream := e.serveLocked(w, r, requestID, t, op, body); stream != nil && r.Method != http.MethodHead {
 		stream(w)
 	}
 }
 
 // serveLocked authorizes and runs the operation under the state lock and
 // returns the body still to stream, if any.
-func (e *Emulator) serveLocked(w http.ResponseWriter, r *http.Request, requestID string, t target, op Operation) func(io.Writer) {
+func (e *Emulator) serveLocked(w http.ResponseWriter, r *http.Request, requestID string, t target, op Operation, body []byte) func(io.Writer) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	acct, ok := e.accounts[t.account]
@@ -112,7 +120,7 @@ func (e *Emulator) serveLocked(w http.ResponseWriter, r *http.Request, requestID
 		writeError(w, r, requestID, err)
 		return nil
 	}
-	req := &request{w: w, r: r, t: t, op: op, acct: acct, now: e.now()}
+	req := &request{w: w, r: r, t: t, op: op, acct: acct, now: e.now(), body: body}
 	if err := handlers[op](e, req); err != nil {
 		writeError(w, r, requestID, err)
 		return nil

@@ -67,6 +67,16 @@ var (
 		"The page range specified is invalid.")
 	errInvalidRange = newError(http.StatusRequestedRangeNotSatisfiable, "InvalidRange",
 		"The range specified is invalid for the current size of the resource.")
+	errRequestBodyTooLarge = newError(http.StatusRequestEntityTooLarge, "RequestBodyTooLarge",
+		"The request body is too large and exceeds the maximum permissible limit.")
+	errBlockBlobTooLarge = newError(http.StatusNotImplemented, "APINotImplemented",
+		"Put Blob of a block blob larger than 4 MiB is not implemented by the snapcopy storage emulator.")
+	errMissingContentLength = newError(http.StatusLengthRequired, "MissingContentLengthHeader",
+		"The Content-Length header was not specified.")
+	errIncompleteBody = newError(http.StatusBadRequest, "InvalidInput",
+		"The request body ended before the length given in Content-Length.")
+	errBlobTooLarge = newError(http.StatusBadRequest, "InvalidHeaderValue",
+		"x-ms-blob-content-length exceeds the maximum page blob size of 8 TiB.")
 	errInvalidHeaderValue = newError(http.StatusBadRequest, "InvalidHeaderValue",
 		"The value for one of the HTTP headers is not in the correct format.")
 	errMissingHeader = newError(http.StatusBadRequest, "MissingRequiredHeader",

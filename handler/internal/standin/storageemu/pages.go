@@ -8,7 +8,7 @@ import (
 )
 
 func (e *Emulator) putPage(req *request) *storageError {
-	if req.r.ContentLength < 0 || req.r.ContentLength%pageSize != 0 {
+	if len(req.body)%pageSize != 0 {
 		return errPageContentUnaligned
 	}
 	b, err := e.writablePageBlob(req)
@@ -19,14 +19,10 @@ func (e *Emulator) putPage(req *request) *storageError {
 	if err != nil {
 		return err
 	}
-	if end-start+1 != req.r.ContentLength || end >= b.size {
+	if end-start+1 != int64(len(req.body)) || end >= b.size {
 		return errInvalidPageRange
 	}
-	data := make([]byte, req.r.ContentLength)
-	if _, rerr := io.ReadFull(req.r.Body, data); rerr != nil {
-		return errInvalidHeaderValue
-	}
-	b.writablePages().write(start, data)
+	b.writablePages().write(start, req.body)
 	return touched(req, b)
 }
 

@@ -23,9 +23,20 @@ func (s pageSet) write(off int64, data []byte) {
 	}
 }
 
-// clear forgets the pages of [start, end).
+// clear forgets the pages of [start, end), visiting whichever is smaller:
+// the written pages or the range, so that clearing a whole 8 TiB blob costs
+// what the blob stores.
 func (s pageSet) clear(start, end int64) {
-	for p := start / pageSize; p < end/pageSize; p++ {
+	first, last := start/pageSize, end/pageSize-1
+	if int64(len(s)) < last-first+1 {
+		for p := range s {
+			if p >= first && p <= last {
+				delete(s, p)
+			}
+		}
+		return
+	}
+	for p := first; p <= last; p++ {
 		delete(s, p)
 	}
 }

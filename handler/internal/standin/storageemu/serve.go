@@ -12,6 +12,11 @@ import (
 // shutdownGrace bounds how long Serve waits for in-flight requests.
 const shutdownGrace = 5 * time.Second
 
+// requestReadTimeout bounds reading one request, headers and body: a client
+// that stalls mid-body is cut off instead of holding a connection forever.
+// The largest body the emulator takes (4 MiB) reads in well under it.
+const requestReadTimeout = time.Minute
+
 // Serve runs an Emulator with opts on addr (loopback only, e.g.
 // "127.0.0.1:10000") until ctx is done. ready, when not nil, is called with
 // the bound address (useful with port 0) once the emulator accepts requests.
@@ -30,7 +35,7 @@ func Serve(ctx context.Context, addr string, opts Options, ready func(addr strin
 	if err != nil {
 		return fmt.Errorf("storageemu: listen: %w", err)
 	}
-	srv := &http.Server{Handler: New(opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: New(opts), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: requestReadTimeout}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
