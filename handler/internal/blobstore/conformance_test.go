@@ -91,6 +91,9 @@ func TestStorageConformance(t *testing.T) {
 			t.Run("FirstCopyThenDiff", func(t *testing.T) { scenarioFirstThenDiff(t, tg) })
 			t.Run("DestinationConflict", func(t *testing.T) { scenarioConflict(t, tg) })
 			t.Run("BadSourceSAS", func(t *testing.T) { scenarioBadSAS(t, tg) })
+			t.Run("RestoreFromDestinationSnapshot", func(t *testing.T) { scenarioRestoreFromDestinationSnapshot(t, tg) })
+			t.Run("DeleteDestinationSnapshots", func(t *testing.T) { scenarioDeleteDestinationSnapshots(t, tg) })
+			t.Run("DiffBetweenDestinationSnapshots", func(t *testing.T) { scenarioDiffBetweenDestinationSnapshots(t, tg) })
 		})
 	}
 }

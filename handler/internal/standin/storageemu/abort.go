@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// abortCopy is Abort Copy Blob: a pending incremental copy ends as aborted
-// and the destination keeps what it had from the last successful copy.
+// abortCopy is Abort Copy Blob: a pending copy ends as aborted (see
+// pageBlob.endUnfinishedCopy for what the destination keeps).
 func (e *Emulator) abortCopy(req *request) *storageError {
 	if !strings.EqualFold(req.r.Header.Get("x-ms-copy-action"), "abort") {
 		return errInvalidHeaderValue
@@ -18,14 +18,15 @@ func (e *Emulator) abortCopy(req *request) *storageError {
 	if err != nil {
 		return err
 	}
-	c := f.base.copy
-	if c == nil || c.status != copyPending {
+	if !f.base.copyPending() {
 		return errNoPendingCopy
 	}
+	c := f.base.copy
 	if req.r.URL.Query().Get("copyid") != c.id {
 		return errCopyIDMismatch
 	}
 	c.status, c.completed, c.target = copyAborted, req.now, nil
+	f.base.endUnfinishedCopy()
 	req.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -49,6 +49,9 @@ func (e *Emulator) putBlob(req *request) *storageError {
 		if old.base.isIncrementalCopy() {
 			return errNotAllowedOnIncrementalCopy
 		}
+		if old.base.copyPending() {
+			return errPendingCopy
+		}
 		if cerr := checkConditions(req.r, old.base); cerr != nil {
 			return cerr
 		}
@@ -120,8 +123,11 @@ func (e *Emulator) snapshotBlob(req *request) *storageError {
 	if err != nil {
 		return err
 	}
-	if b.isIncrementalCopy() {
+	switch {
+	case b.isIncrementalCopy():
 		return errNotAllowedOnIncrementalCopy
+	case b.copyPending():
+		return errPendingCopy
 	}
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return cerr
@@ -141,26 +147,29 @@ func (e *Emulator) snapshotBlob(req *request) *storageError {
 }
 
 // deleteBlob deletes a snapshot (?snapshot=), the base with its snapshots
-// (x-ms-delete-snapshots: include) or only the snapshots (only).
+// (x-ms-delete-snapshots: include) or only the snapshots (only). The
+// addressed blob must exist (404 first), then x-ms-delete-snapshots must not
+// be sent with a snapshot: it only makes sense on the base.
 func (e *Emulator) deleteBlob(req *request) *storageError {
-	c, f, err := e.family(req)
+	c, err := e.container(req)
 	if err != nil {
 		return err
+	}
+	f, b, err := e.addressed(req)
+	if err != nil {
+		return err
+	}
+	if cerr := checkConditions(req.r, b); cerr != nil {
+		return cerr
 	}
 	option := req.r.Header.Get("x-ms-delete-snapshots")
 	if req.t.snapshot != "" {
 		if option != "" {
-			return errInvalidHeaderValue
+			return errDeleteSnapshotsOnSnapshot
 		}
-		if f.snapshot(req.t.snapshot) == nil {
-			return errBlobNotFound
-		}
-		f.removeSnapshot(req.t.snapshot)
+		f.removeSnapshot(b.snapshot)
 		req.w.WriteHeader(http.StatusAccepted)
 		return nil
-	}
-	if cerr := checkConditions(req.r, f.base); cerr != nil {
-		return cerr
 	}
 	switch option {
 	case "":

@@ -45,7 +45,9 @@ type request struct {
 	t    target
 	op   Operation
 	acct *account
-	now  time.Time
+	// sharedKey is true when the request is signed with acct's key.
+	sharedKey bool
+	now       time.Time
 	// body is the request body, read before the state lock was taken (nil
 	// for operations without one).
 	body []byte
@@ -69,6 +71,7 @@ var handlers = map[Operation]func(*Emulator, *request) *storageError{
 	OpGetBlobProperties:      (*Emulator).getBlobProperties,
 	OpSnapshotBlob:           (*Emulator).snapshotBlob,
 	OpDeleteBlob:             (*Emulator).deleteBlob,
+	OpCopyBlob:               (*Emulator).copyBlob,
 	OpIncrementalCopy:        (*Emulator).incrementalCopy,
 	OpAbortCopy:              (*Emulator).abortCopy,
 }
@@ -120,7 +123,8 @@ func (e *Emulator) serveLocked(w http.ResponseWriter, r *http.Request, requestID
 		writeError(w, r, requestID, err)
 		return nil
 	}
-	req := &request{w: w, r: r, t: t, op: op, acct: acct, now: e.now(), body: body}
+	req := &request{w: w, r: r, t: t, op: op, acct: acct, now: e.now(), body: body,
+		sharedKey: r.Header.Get("Authorization") != ""} // authorize accepts no other scheme
 	if err := handlers[op](e, req); err != nil {
 		writeError(w, r, requestID, err)
 		return nil

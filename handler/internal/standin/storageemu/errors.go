@@ -57,6 +57,8 @@ var (
 		"The blob type is invalid for this operation.")
 	errSnapshotsPresent = newError(http.StatusConflict, "SnapshotsPresent",
 		"This operation is not permitted because the blob has snapshots.")
+	errDeleteSnapshotsOnSnapshot = newError(http.StatusBadRequest, "InvalidOperation",
+		"x-ms-delete-snapshots is not allowed on a request that names a snapshot.")
 	errPageBlobSizeUnaligned = newError(http.StatusBadRequest, "InvalidOperation",
 		"x-ms-blob-content-length must be aligned to a 512-byte boundary.")
 	errPageContentUnaligned = newError(http.StatusBadRequest, "InvalidOperation",
@@ -103,6 +105,8 @@ var (
 		"Server failed to authenticate the request. Please refer to the information in the www-authenticate header.")
 	errCopySourceNotFound = newError(http.StatusNotFound, "CannotVerifyCopySource",
 		"The specified resource does not exist.")
+	errCopySourceIncremental = newError(http.StatusConflict, "CopySourceCannotBeIncrementalCopyBlob",
+		"The copy source cannot be an incremental copy blob; copy one of its snapshots.")
 	errInvalidSourceBlobType = newError(http.StatusConflict, "InvalidSourceBlobType",
 		"The source blob type is invalid for this operation.")
 	errIncrementalCopyMismatch = newError(http.StatusConflict, "IncrementalCopyBlobMismatch",

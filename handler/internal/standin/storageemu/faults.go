@@ -29,7 +29,8 @@ type Fault struct {
 	Latency time.Duration
 }
 
-// CopyFault makes incremental copies to matching destinations end badly.
+// CopyFault makes copies (Copy Blob and Incremental Copy Blob) to matching
+// destinations end badly.
 type CopyFault struct {
 	// Account and Path ("container/blob") of the destination; "" matches all.
 	Account, Path string

@@ -2,8 +2,6 @@ package storageemu
 
 import (
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 )
 
@@ -24,15 +22,9 @@ func (e *Emulator) incrementalCopy(req *request) *storageError {
 	if err != nil {
 		return err
 	}
-
-	f := c.blobs[req.t.blob]
-	var dest *pageBlob
-	if f != nil {
-		e.settle(f, req.now)
-		dest = f.base
-	}
-	if cerr := checkConditions(req.r, dest); cerr != nil {
-		return cerr
+	_, dest, err := e.copyTarget(c, req)
+	if err != nil {
+		return err
 	}
 	prev := pageSet{}
 	if dest != nil {
@@ -40,7 +32,7 @@ func (e *Emulator) incrementalCopy(req *request) *storageError {
 		switch {
 		case dest.blobType != typePageBlob:
 			return errInvalidBlobType
-		case bound == nil || bound.source != srcRef:
+		case !dest.isIncrementalCopy() || bound.source != srcRef:
 			return errIncrementalCopyMismatch
 		case bound.status == copyPending:
 			return errPendingCopy
@@ -56,7 +48,7 @@ func (e *Emulator) incrementalCopy(req *request) *storageError {
 		dest = &pageBlob{
 			blobType: typePageBlob, size: src.size, pages: pageSet{}, ownsPages: true,
 			created: req.now, contentType: "application/octet-stream",
-			generation: e.nextGeneration(), copy: &copyState{source: srcRef},
+			generation: e.nextGeneration(), copy: &copyState{incremental: true, source: srcRef},
 		}
 		c.blobs[req.t.blob] = &blobFamily{base: dest}
 	}
@@ -66,6 +58,7 @@ func (e *Emulator) incrementalCopy(req *request) *storageError {
 	cs.snapshot, cs.generation = snapTime, src.generation
 	cs.status, cs.description, cs.started, cs.copied = copyPending, "", req.now, 0
 	cs.total = src.pages.changedBytes(prev)
+	cs.reportedTotal = cs.total
 	cs.target, cs.targetSize, cs.rate = src.pages, src.size, e.opts.CopyRate
 	cs.fault = e.faults.copyPlan(req.t, cs.total)
 	dest.etag, dest.lastModified = newETag(), req.now
@@ -79,17 +72,13 @@ func (e *Emulator) incrementalCopy(req *request) *storageError {
 	return nil
 }
 
-// resolveCopySource finds the source snapshot a copy-source URL names on
+// resolveCopySource finds the source snapshot an incremental copy names on
 // this emulator (whatever its host) and checks that the copy may read it:
 // anonymously through public access, or with a SAS in the URL.
 func (e *Emulator) resolveCopySource(raw string, req *request) (*pageBlob, sourceRef, time.Time, *storageError) {
-	u, perr := url.Parse(raw)
-	if perr != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, sourceRef{}, time.Time{}, errInvalidSourceURL
-	}
-	t := parseTarget(u)
-	if t.container == "" || t.blob == "" {
-		return nil, sourceRef{}, time.Time{}, errInvalidSourceURL
+	u, t, err := parseCopySourceURL(raw)
+	if err != nil {
+		return nil, sourceRef{}, time.Time{}, err
 	}
 	if t.snapshot == "" {
 		return nil, sourceRef{}, time.Time{}, errSourceMustBeSnapshot
@@ -105,42 +94,12 @@ func (e *Emulator) resolveCopySource(raw string, req *request) (*pageBlob, sourc
 	if !e.mayReadCopySource(acct, t, u) {
 		return nil, sourceRef{}, time.Time{}, errCannotVerifySource
 	}
-	c, ok := acct.containers[t.container]
-	if !ok {
-		return nil, sourceRef{}, time.Time{}, errCopySourceNotFound
-	}
-	f, ok := c.blobs[t.blob]
-	if !ok {
-		return nil, sourceRef{}, time.Time{}, errCopySourceNotFound
-	}
-	e.settle(f, req.now)
-	snap := f.snapshot(t.snapshot)
-	if snap == nil {
-		// Clients may spell the time differently (fewer digits): compare instants.
-		for _, s := range f.snapshots {
-			if s.snapshotTime.Equal(snapTime) {
-				snap = s
-			}
-		}
-	}
-	switch {
+	switch snap := e.lookupCopySource(acct, t, req.now); {
 	case snap == nil:
 		return nil, sourceRef{}, time.Time{}, errCopySourceNotFound
 	case snap.blobType != typePageBlob:
 		return nil, sourceRef{}, time.Time{}, errInvalidSourceBlobType
+	default:
+		return snap, sourceRef{account: t.account, container: t.container, blob: t.blob}, snapTime, nil
 	}
-	return snap, sourceRef{account: t.account, container: t.container, blob: t.blob}, snapTime, nil
-}
-
-// mayReadCopySource applies public access or the URL's SAS (read permission)
-// to the source; the copy engine reads it with the URL's scheme.
-func (e *Emulator) mayReadCopySource(acct *account, t target, u *url.URL) bool {
-	if publicReadOps[e.publicAccess(acct, t.container)][OpGetBlob] {
-		return true
-	}
-	sas, ok := sasFromQuery(u.Query())
-	if !ok {
-		return false
-	}
-	return e.authorizeSAS(sas, acct, t, OpGetBlob, strings.ToLower(u.Scheme)) == nil
 }

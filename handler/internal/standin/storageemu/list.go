@@ -172,16 +172,18 @@ func listed(name string, b *pageBlob, include map[string]bool) listedBlob {
 		p.LeaseStatus, p.LeaseState = "unlocked", "available"
 	}
 	if c := b.copy; c != nil {
-		yes := true
-		p.IncrementalCopy = &yes
+		if c.incremental {
+			yes := true
+			p.IncrementalCopy = &yes
+		}
 		if include["copy"] && c.id != "" {
 			p.CopyID, p.CopyStatus, p.CopySource = c.id, c.status, c.sourceURL
-			p.CopyProgress = strconv.FormatInt(c.copied, 10) + "/" + strconv.FormatInt(c.total, 10)
+			p.CopyProgress = c.progress()
 			if c.status != copyPending {
 				p.CopyCompletionTime = httpTime(c.completed)
 			}
 			p.CopyStatusDescription = c.description
-			if c.status == copySuccess {
+			if c.incremental && c.status == copySuccess {
 				p.DestinationSnapshot = c.destSnapshot
 			}
 		}

@@ -24,6 +24,7 @@ const (
 	OpGetBlobProperties      Operation = "GetBlobProperties"
 	OpSnapshotBlob           Operation = "SnapshotBlob"
 	OpDeleteBlob             Operation = "DeleteBlob"
+	OpCopyBlob               Operation = "CopyBlob"
 	OpIncrementalCopy        Operation = "IncrementalCopyBlob"
 	OpAbortCopy              Operation = "AbortCopyBlob"
 )
@@ -87,6 +88,9 @@ func classify(r *http.Request, t target) (Operation, bool) {
 	case http.MethodPut:
 		switch comp {
 		case "":
+			if r.Header.Get("x-ms-copy-source") != "" {
+				return OpCopyBlob, true
+			}
 			return OpPutBlob, true
 		case "page":
 			if strings.EqualFold(r.Header.Get("x-ms-page-write"), "clear") {

@@ -1,10 +1,15 @@
 package storageemu
 
 import (
+	"cmp"
+	"encoding/base64"
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 func (e *Emulator) putPage(req *request) *storageError {
@@ -56,6 +61,8 @@ func (e *Emulator) writablePageBlob(req *request) (*pageBlob, *storageError) {
 		return nil, err
 	case b.isIncrementalCopy():
 		return nil, errNotAllowedOnIncrementalCopy
+	case b.copyPending():
+		return nil, errPendingCopy
 	case b.blobType != typePageBlob:
 		return nil, errInvalidBlobType
 	}
@@ -75,17 +82,23 @@ func touched(req *request, b *pageBlob) *storageError {
 	return nil
 }
 
-// pageList is the Get Page Ranges response body.
+// pageList is the Get Page Ranges response body: PageRange and ClearRange
+// elements in offset order, then NextMarker.
 type pageList struct {
-	XMLName xml.Name   `xml:"PageList"`
-	Pages   []xmlRange `xml:"PageRange"`
-	Clears  []xmlRange `xml:"ClearRange"`
+	XMLName    xml.Name   `xml:"PageList"`
+	Ranges     []xmlRange // named PageRange or ClearRange by their XMLName
+	NextMarker string     `xml:"NextMarker"`
 }
 
 type xmlRange struct {
-	Start int64 `xml:"Start"`
-	End   int64 `xml:"End"`
+	XMLName xml.Name
+	Start   int64 `xml:"Start"`
+	End     int64 `xml:"End"`
 }
+
+// maxPageRangesPerResponse is the most ranges one Get Page Ranges answers
+// with (also the largest maxresults honoured); the rest follow NextMarker.
+const maxPageRangesPerResponse = 10000
 
 // getPageRanges lists the written ranges or, with prevsnapshot, the ranges
 // written and cleared since that snapshot of the same blob.
@@ -116,8 +129,13 @@ func (e *Emulator) getPageRanges(req *request) *storageError {
 	if !ok || end < 0 || end >= b.size {
 		end = b.size - 1
 	}
-	var list pageList
-	if prev := req.r.URL.Query().Get("prevsnapshot"); prev != "" {
+	q := req.r.URL.Query()
+	limit, after, err := pageListWindow(q)
+	if err != nil {
+		return err
+	}
+	var ranges []xmlRange
+	if prev := q.Get("prevsnapshot"); prev != "" {
 		old := f.snapshot(prev)
 		switch {
 		case old == nil:
@@ -126,9 +144,15 @@ func (e *Emulator) getPageRanges(req *request) *storageError {
 			return errBlobOverwritten
 		}
 		changed, cleared := b.pages.diff(old.pages, start, end)
-		list.Pages, list.Clears = toXML(changed, start, end), toXML(cleared, start, end)
+		ranges = mergeRanges(toXML("PageRange", changed, start, end), toXML("ClearRange", cleared, start, end))
 	} else {
-		list.Pages = toXML(b.pages.ranges(start, end), start, end)
+		ranges = toXML("PageRange", b.pages.ranges(start, end), start, end)
+	}
+	first, _ := slices.BinarySearchFunc(ranges, after, func(r xmlRange, off int64) int { return cmp.Compare(r.Start, off) })
+	list := pageList{Ranges: ranges[first:]}
+	if len(list.Ranges) > limit {
+		list.Ranges = list.Ranges[:limit]
+		list.NextMarker = pageListMarker(ranges[first+limit].Start)
 	}
 	body, _ := xml.Marshal(list)
 	h := req.w.Header()
@@ -142,13 +166,49 @@ func (e *Emulator) getPageRanges(req *request) *storageError {
 	return nil
 }
 
-// toXML clips ranges to [start, end] for the response.
-func toXML(rs []byteRange, start, end int64) []xmlRange {
+// toXML clips ranges to [start, end] for the response, as elements named name.
+func toXML(name string, rs []byteRange, start, end int64) []xmlRange {
 	out := make([]xmlRange, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, xmlRange{Start: max(r.start, start), End: min(r.end, end)})
+		out = append(out, xmlRange{XMLName: xml.Name{Local: name}, Start: max(r.start, start), End: min(r.end, end)})
 	}
 	return out
+}
+
+// mergeRanges merges two offset-ordered, disjoint lists into one.
+func mergeRanges(a, b []xmlRange) []xmlRange {
+	out := slices.Concat(a, b)
+	slices.SortFunc(out, func(x, y xmlRange) int { return cmp.Compare(x.Start, y.Start) })
+	return out
+}
+
+// pageListWindow reads maxresults and marker: how many ranges to answer and
+// the offset to continue from.
+func pageListWindow(q url.Values) (limit int, after int64, err *storageError) {
+	limit = maxPageRangesPerResponse
+	if v := q.Get("maxresults"); v != "" {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 1 {
+			return 0, 0, errInvalidQueryValue
+		}
+		limit = min(n, limit)
+	}
+	if m := q.Get("marker"); m != "" {
+		raw, derr := base64.RawURLEncoding.DecodeString(m)
+		off, perr := strconv.ParseInt(strings.TrimPrefix(string(raw), pageMarkerPrefix), 10, 64)
+		if derr != nil || perr != nil || !strings.HasPrefix(string(raw), pageMarkerPrefix) {
+			return 0, 0, errInvalidQueryValue
+		}
+		after = off
+	}
+	return limit, after, nil
+}
+
+// pageMarkerPrefix starts every Get Page Ranges marker (opaque to clients).
+const pageMarkerPrefix = "pages@"
+
+func pageListMarker(next int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(pageMarkerPrefix + strconv.FormatInt(next, 10)))
 }
 
 // getBlob downloads the blob or a byte range of it; unwritten pages are zeros.

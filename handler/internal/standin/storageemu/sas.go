@@ -110,7 +110,7 @@ func (s serviceSAS) allows(op Operation, blobExists bool) bool {
 		return s.resource == sasContainer && has("l")
 	case OpPutPage, OpClearPage, OpAbortCopy:
 		return has("w")
-	case OpPutBlob, OpIncrementalCopy:
+	case OpPutBlob, OpCopyBlob, OpIncrementalCopy:
 		return has("w") || (!blobExists && has("c"))
 	case OpSnapshotBlob:
 		return has("w") || has("c")

@@ -82,11 +82,15 @@ type pageBlob struct {
 	// snapshot is the snapshot time as the service prints it; "" on a base blob.
 	snapshot     string
 	snapshotTime time.Time
-	// copy is the incremental-copy state of a destination (base or snapshot).
+	// copy is the state of the last copy into this blob (Copy Blob or
+	// Incremental Copy Blob), nil when it never was a copy destination.
 	copy *copyState
 }
 
-func (b *pageBlob) isIncrementalCopy() bool { return b.copy != nil }
+func (b *pageBlob) isIncrementalCopy() bool { return b.copy != nil && b.copy.incremental }
+
+// copyPending reports whether a copy into the blob is still running.
+func (b *pageBlob) copyPending() bool { return b.copy != nil && b.copy.status == copyPending }
 
 // writablePages returns pages the blob may modify, cloning shared ones first.
 func (b *pageBlob) writablePages() pageSet {

@@ -1,0 +1,209 @@
+package blobstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+)
+
+// The storage operations a backup's restore and retention rely on, run with
+// the plain azblob clients against the emulator and, when configured, a real
+// account: Copy Blob from a destination snapshot, Delete Blob of snapshots,
+// and Get Page Ranges between two destination snapshots.
+
+func scenarioRestoreFromDestinationSnapshot(t *testing.T, tg *target) {
+	ctx := context.Background()
+	f := newFixture(t, tg)
+	s1 := f.writeAndSnapshot(0, 8192)
+	d1 := f.copyAndWait(s1, true)
+	dest := f.dstContainer.NewPageBlobClient("disk.vhd")
+	restored := f.dstContainer.NewPageBlobClient("restored.vhd")
+
+	// The destination's own Shared Key authorizes a source in its account.
+	resp, err := restored.BlobClient().StartCopyFromURL(ctx, snapshotURL(dest.URL(), d1.DestinationSnapshot), nil)
+	if err != nil {
+		t.Fatalf("copy from destination snapshot: %v", err)
+	}
+	p := f.waitForCopy(restored)
+	if deref(p.CopyStatus) != blob.CopyStatusTypeSuccess || deref(p.CopyID) != deref(resp.CopyID) || deref(p.IsIncrementalCopy) {
+		t.Fatalf("restored: status %v id %v incremental %v", deref(p.CopyStatus), deref(p.CopyID), deref(p.IsIncrementalCopy))
+	}
+	if want := "1048576/1048576"; deref(p.CopyProgress) != want {
+		t.Fatalf("progress %q, want %q", deref(p.CopyProgress), want)
+	}
+	if !bytes.Equal(f.download(restored, ""), f.snapshotBytes[s1]) {
+		t.Fatal("restored blob differs from the source snapshot")
+	}
+	listed := f.listed("restored.vhd")
+	if listed == nil || deref(listed.CopyID) != deref(resp.CopyID) || deref(listed.CopyStatus) != blob.CopyStatusTypeSuccess || deref(listed.CopyProgress) != "1048576/1048576" {
+		t.Fatalf("listed restored blob: %+v", listed)
+	}
+
+	// Neither end may be the incremental-copy base blob itself.
+	_, err = restored.BlobClient().StartCopyFromURL(ctx, dest.URL(), nil)
+	wantStatus(t, err, http.StatusConflict)
+	_, err = dest.BlobClient().StartCopyFromURL(ctx, snapshotURL(dest.URL(), d1.DestinationSnapshot), nil)
+	wantStatus(t, err, http.StatusConflict, "OperationNotAllowedOnIncrementalCopyBlob")
+
+	if tg.pendingObservable {
+		aborted := f.dstContainer.NewPageBlobClient("aborted.vhd")
+		resp, err := aborted.BlobClient().StartCopyFromURL(ctx, snapshotURL(dest.URL(), d1.DestinationSnapshot), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := aborted.BlobClient().AbortCopyFromURL(ctx, deref(resp.CopyID), nil); err != nil {
+			t.Fatalf("abort: %v", err)
+		}
+		p, err := aborted.GetProperties(ctx, nil)
+		if err != nil || deref(p.CopyStatus) != blob.CopyStatusTypeAborted || deref(p.ContentLength) != 0 {
+			t.Fatalf("aborted copy: %v %v length %d", err, deref(p.CopyStatus), deref(p.ContentLength))
+		}
+	}
+}
+
+func scenarioDeleteDestinationSnapshots(t *testing.T, tg *target) {
+	ctx := context.Background()
+	f := newFixture(t, tg)
+	d1 := f.copyAndWait(f.writeAndSnapshot(0), true)
+	s2 := f.writeAndSnapshot(4096)
+	d2 := f.copyAndWait(s2, false)
+	dest := f.dstContainer.NewPageBlobClient("disk.vhd")
+	snap1, err := dest.WithSnapshot(d1.DestinationSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = snap1.Delete(ctx, &blob.DeleteOptions{DeleteSnapshots: to.Ptr(blob.DeleteSnapshotsOptionTypeInclude)})
+	wantStatus(t, err, http.StatusBadRequest)
+	_, err = dest.Delete(ctx, nil)
+	wantStatus(t, err, http.StatusConflict, "SnapshotsPresent")
+	if _, err := snap1.Delete(ctx, nil); err != nil {
+		t.Fatalf("delete a destination snapshot: %v", err)
+	}
+	_, err = snap1.Delete(ctx, nil)
+	wantStatus(t, err, http.StatusNotFound, "BlobNotFound")
+	snap2, _ := dest.WithSnapshot(d2.DestinationSnapshot)
+	if !bytes.Equal(f.download(dest, d2.DestinationSnapshot), f.snapshotBytes[s2]) {
+		t.Fatal("the remaining destination snapshot changed")
+	}
+	// The chain goes on without the deleted restore point.
+	f.copyAndWait(f.writeAndSnapshot(8192), false)
+	if _, err := dest.Delete(ctx, &blob.DeleteOptions{DeleteSnapshots: to.Ptr(blob.DeleteSnapshotsOptionTypeInclude)}); err != nil {
+		t.Fatalf("delete the destination with its snapshots: %v", err)
+	}
+	_, err = snap2.GetProperties(ctx, nil)
+	wantStatus(t, err, http.StatusNotFound, "BlobNotFound")
+}
+
+// scenarioDiffBetweenDestinationSnapshots pages through the difference of
+// two destination snapshots one range at a time and checks it against the
+// bytes: every page that differs is reported, every page outside the report
+// is equal.
+func scenarioDiffBetweenDestinationSnapshots(t *testing.T, tg *target) {
+	ctx := context.Background()
+	f := newFixture(t, tg)
+	d1 := f.copyAndWait(f.writeAndSnapshot(0, 8192, 512*1024), true)
+	secondWrites := []int64{4096, 8192, 900 * 1024}
+	d2 := f.copyAndWait(f.writeAndSnapshot(secondWrites...), false)
+	dest := f.dstContainer.NewPageBlobClient("disk.vhd")
+	newer, err := dest.WithSnapshot(d2.DestinationSnapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pager := newer.NewGetPageRangesDiffPager(&pageblob.GetPageRangesDiffOptions{PrevSnapshot: to.Ptr(d1.DestinationSnapshot), MaxResults: to.Ptr[int32](1)})
+	reported := map[int64]bool{}
+	answers := 0
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("page ranges diff: %v", err)
+		}
+		answers++
+		for _, r := range page.PageRange {
+			markPages(reported, deref(r.Start), deref(r.End))
+		}
+		for _, r := range page.ClearRange {
+			markPages(reported, deref(r.Start), deref(r.End))
+		}
+	}
+	if answers < 2 {
+		t.Fatalf("%d answers for maxresults=1: NextMarker was not followed", answers)
+	}
+	older, newerBytes := f.download(dest, d1.DestinationSnapshot), f.download(dest, d2.DestinationSnapshot)
+	for off := int64(0); off < diskSize; off += 512 {
+		differs := !bytes.Equal(older[off:off+512], newerBytes[off:off+512])
+		if differs && !reported[off] {
+			t.Fatalf("page at %d differs but is not in the diff", off)
+		}
+		written := slices.ContainsFunc(secondWrites, func(w int64) bool { return off >= w && off < w+4096 })
+		if reported[off] && !differs && !written {
+			t.Fatalf("page at %d was not written but is in the diff", off)
+		}
+	}
+}
+
+// markPages records the 512-byte pages of the inclusive range [start, end].
+func markPages(pages map[int64]bool, start, end int64) {
+	for off := start; off <= end; off += 512 {
+		pages[off] = true
+	}
+}
+
+// waitForCopy lets time pass until the copy into c is no longer pending.
+func (f *fixture) waitForCopy(c *pageblob.Client) blob.GetPropertiesResponse {
+	f.t.Helper()
+	for range 120 {
+		p, err := c.GetProperties(context.Background(), nil)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if deref(p.CopyStatus) != blob.CopyStatusTypePending {
+			return p
+		}
+		f.tg.advance(time.Second)
+	}
+	f.t.Fatal("copy still pending")
+	return blob.GetPropertiesResponse{}
+}
+
+// listed is the destination container's listing of name with copy properties.
+func (f *fixture) listed(name string) *container.BlobProperties {
+	f.t.Helper()
+	pager := f.dstContainer.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(name), Include: container.ListBlobsInclude{Copy: true}})
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			if deref(b.Name) == name && b.Snapshot == nil {
+				return b.Properties
+			}
+		}
+	}
+	return nil
+}
+
+func snapshotURL(blobURL, snapshot string) string {
+	return blobURL + "?snapshot=" + url.QueryEscape(snapshot)
+}
+
+// wantStatus checks a storage error's status and, when codes are given,
+// that its code is one of them.
+func wantStatus(t *testing.T, err error, status int, codes ...string) {
+	t.Helper()
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != status || (len(codes) > 0 && !slices.Contains(codes, re.ErrorCode)) {
+		t.Fatalf("got %v, want %d %v", err, status, codes)
+	}
+}
