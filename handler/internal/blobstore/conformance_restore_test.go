@@ -3,7 +3,9 @@ package blobstore
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -207,3 +210,48 @@ func wantStatus(t *testing.T, err error, status int, codes ...string) {
 		t.Fatalf("got %v, want %d %v", err, status, codes)
 	}
 }
+
+// scenarioBlobProperties checks behaviours the emulator once got wrong:
+// content properties kept on create, metadata names validated, If-None-Match
+// * on a read, and the MD5 of a requested range.
+func scenarioBlobProperties(t *testing.T, tg *target) {
+	ctx := context.Background()
+	f := newFixture(t, tg)
+	headers := blob.HTTPHeaders{
+		BlobContentType: to.Ptr("application/x-disk"), BlobContentLanguage: to.Ptr("en"),
+		BlobCacheControl: to.Ptr("no-cache"), BlobContentDisposition: to.Ptr("attachment"),
+	}
+	pb := f.dstContainer.NewPageBlobClient("props.vhd")
+	if _, err := pb.Create(ctx, 4096, &pageblob.CreateOptions{HTTPHeaders: &headers, SequenceNumber: to.Ptr[int64](3)}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pb.GetProperties(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(p.ContentType) != "application/x-disk" || deref(p.ContentLanguage) != "en" || deref(p.CacheControl) != "no-cache" ||
+		deref(p.ContentDisposition) != "attachment" || deref(p.BlobSequenceNumber) != 3 {
+		t.Fatalf("properties: %v %v %v %v %v", deref(p.ContentType), deref(p.ContentLanguage), deref(p.CacheControl), deref(p.ContentDisposition), deref(p.BlobSequenceNumber))
+	}
+	_, err = f.dstContainer.NewPageBlobClient("meta.vhd").Create(ctx, 512, &pageblob.CreateOptions{Metadata: map[string]*string{"invalid-name": to.Ptr("v")}})
+	wantStatus(t, err, http.StatusBadRequest, "InvalidMetadata")
+	_, err = pb.GetProperties(ctx, &blob.GetPropertiesOptions{AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}}})
+	wantStatus(t, err, http.StatusBadRequest)
+	_, err = pb.UploadPages(ctx, nopReadSeekCloser(make([]byte, 512)), blob.HTTPRange{Count: 512}, &pageblob.UploadPagesOptions{
+		SequenceNumberAccessConditions: &pageblob.SequenceNumberAccessConditions{IfSequenceNumberLessThan: to.Ptr[int64](3)}})
+	wantStatus(t, err, http.StatusPreconditionFailed, "SequenceNumberConditionNotMet")
+	page := bytes.Repeat([]byte{7}, 1024)
+	if _, err := pb.UploadPages(ctx, nopReadSeekCloser(page), blob.HTTPRange{Offset: 1024, Count: 1024}, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := pb.DownloadStream(ctx, &blob.DownloadStreamOptions{Range: blob.HTTPRange{Offset: 1024, Count: 1024}, RangeGetContentMD5: to.Ptr(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if sum := md5.Sum(page); !bytes.Equal(resp.ContentMD5, sum[:]) {
+		t.Fatalf("range MD5 %x, want %x", resp.ContentMD5, sum)
+	}
+}
+
+func nopReadSeekCloser(b []byte) io.ReadSeekCloser { return streaming.NopCloser(bytes.NewReader(b)) }

@@ -94,6 +94,7 @@ func TestStorageConformance(t *testing.T) {
 			t.Run("RestoreFromDestinationSnapshot", func(t *testing.T) { scenarioRestoreFromDestinationSnapshot(t, tg) })
 			t.Run("DeleteDestinationSnapshots", func(t *testing.T) { scenarioDeleteDestinationSnapshots(t, tg) })
 			t.Run("DiffBetweenDestinationSnapshots", func(t *testing.T) { scenarioDiffBetweenDestinationSnapshots(t, tg) })
+			t.Run("BlobProperties", func(t *testing.T) { scenarioBlobProperties(t, tg) })
 		})
 	}
 }

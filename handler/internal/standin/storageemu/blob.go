@@ -58,14 +58,23 @@ func (e *Emulator) putBlob(req *request) *storageError {
 	} else if cerr := checkConditions(req.r, nil); cerr != nil {
 		return cerr
 	}
+	content, err := contentFromRequest(req.r.Header)
+	if err != nil {
+		return err
+	}
+	metadata, err := metadataHeaders(req.r.Header)
+	if err != nil {
+		return err
+	}
 	b := &pageBlob{
 		created: req.now, lastModified: req.now, etag: newETag(),
-		contentType: req.r.Header.Get("x-ms-blob-content-type"),
-		metadata:    metadataHeaders(req.r.Header), generation: e.nextGeneration(),
-		pages: pageSet{}, ownsPages: true,
+		content: content, metadata: metadata, pages: pageSet{}, ownsPages: true,
 	}
 	switch req.r.Header.Get("x-ms-blob-type") {
 	case typePageBlob:
+		if b.sequenceNumber, err = sequenceNumber(req.r.Header); err != nil {
+			return err
+		}
 		size, perr := strconv.ParseInt(req.r.Header.Get("x-ms-blob-content-length"), 10, 64)
 		if perr != nil || size < 0 {
 			return errInvalidHeaderValue
@@ -78,6 +87,12 @@ func (e *Emulator) putBlob(req *request) *storageError {
 		}
 		b.blobType, b.size = typePageBlob, size
 	case typeBlockBlob:
+		if err := checkTransferMD5(req.r.Header, req.body); err != nil {
+			return err
+		}
+		if b.content.md5 == "" {
+			b.content.md5 = md5Base64(req.body) // the service keeps the MD5 of a blob it received whole
+		}
 		b.blobType, b.size = typeBlockBlob, int64(len(req.body))
 		padded := make([]byte, (len(req.body)+pageSize-1)/pageSize*pageSize)
 		copy(padded, req.body)
@@ -85,17 +100,18 @@ func (e *Emulator) putBlob(req *request) *storageError {
 	case "":
 		return errMissingHeader
 	default:
-		return errUnsupportedBlobType
+		return errInvalidHeaderValue
 	}
-	if b.contentType == "" {
-		b.contentType = "application/octet-stream"
-	}
+	b.generation = e.nextGeneration()
 	if old != nil {
 		old.base = b
 	} else {
 		c.blobs[req.t.blob] = &blobFamily{base: b}
 	}
 	writeBlobWriteHeaders(req.w, b)
+	if b.content.md5 != "" {
+		req.w.Header().Set("Content-MD5", b.content.md5)
+	}
 	req.w.WriteHeader(http.StatusCreated)
 	return nil
 }
@@ -108,7 +124,7 @@ func (e *Emulator) getBlobProperties(req *request) *storageError {
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return cerr
 	}
-	writeBlobProperties(req.w, b)
+	writeBlobProperties(req.w, b, req.r)
 	req.w.Header().Set("Content-Length", strconv.FormatInt(b.size, 10))
 	req.w.Header().Set("Accept-Ranges", "bytes")
 	req.w.WriteHeader(http.StatusOK)
@@ -132,8 +148,12 @@ func (e *Emulator) snapshotBlob(req *request) *storageError {
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return cerr
 	}
+	md, err := metadataHeaders(req.r.Header)
+	if err != nil {
+		return err
+	}
 	s := b.takeSnapshot(nextSnapshotTime(req.now, f.lastSnapshotTime()))
-	if md := metadataHeaders(req.r.Header); md != nil {
+	if md != nil {
 		s.metadata = md
 	}
 	f.snapshots = append(f.snapshots, s)
@@ -168,6 +188,7 @@ func (e *Emulator) deleteBlob(req *request) *storageError {
 			return errDeleteSnapshotsOnSnapshot
 		}
 		f.removeSnapshot(b.snapshot)
+		req.w.Header().Set("x-ms-delete-type-permanent", "true")
 		req.w.WriteHeader(http.StatusAccepted)
 		return nil
 	}
@@ -184,6 +205,7 @@ func (e *Emulator) deleteBlob(req *request) *storageError {
 	default:
 		return errInvalidHeaderValue
 	}
+	req.w.Header().Set("x-ms-delete-type-permanent", "true") // no soft delete here
 	req.w.WriteHeader(http.StatusAccepted)
 	return nil
 }
@@ -196,21 +218,25 @@ func writeBlobWriteHeaders(w http.ResponseWriter, b *pageBlob) {
 	h.Set("x-ms-request-server-encrypted", "true")
 }
 
-// writeBlobProperties sets the Get Blob Properties / Get Blob headers.
-func writeBlobProperties(w http.ResponseWriter, b *pageBlob) {
+// writeBlobProperties sets the Get Blob Properties / Get Blob headers; r's
+// SAS may override content headers.
+func writeBlobProperties(w http.ResponseWriter, b *pageBlob, r *http.Request) {
 	h := w.Header()
 	h.Set("ETag", b.etag)
 	h.Set("Last-Modified", httpTime(b.lastModified))
 	h.Set("x-ms-creation-time", httpTime(b.created))
 	h.Set("x-ms-blob-type", b.blobType)
-	h.Set("Content-Type", b.contentType)
+	writeContentHeaders(h, b.content, r)
+	if b.content.md5 != "" {
+		h.Set("Content-MD5", b.content.md5)
+	}
 	h.Set("x-ms-server-encrypted", "true")
 	if b.snapshot == "" {
 		h.Set("x-ms-lease-status", "unlocked")
 		h.Set("x-ms-lease-state", "available")
 	}
 	if b.blobType == typePageBlob {
-		h.Set("x-ms-blob-sequence-number", "0")
+		h.Set("x-ms-blob-sequence-number", strconv.FormatInt(b.sequenceNumber, 10))
 	}
 	for k, v := range b.metadata {
 		h.Set("x-ms-meta-"+k, v)
@@ -220,18 +246,34 @@ func writeBlobProperties(w http.ResponseWriter, b *pageBlob) {
 	}
 }
 
-// metadataHeaders collects x-ms-meta-* request headers, nil when none.
-func metadataHeaders(h http.Header) map[string]string {
+// metadataHeaders collects x-ms-meta-* request headers, nil when none. A
+// name must be a C# identifier, as the service requires.
+func metadataHeaders(h http.Header) (map[string]string, *storageError) {
 	var md map[string]string
 	for k, v := range h {
 		name, ok := strings.CutPrefix(strings.ToLower(k), "x-ms-meta-")
 		if !ok {
 			continue
 		}
+		if !validMetadataName(name) {
+			return nil, errInvalidMetadata
+		}
 		if md == nil {
 			md = map[string]string{}
 		}
 		md[name] = strings.Join(v, ",")
 	}
-	return md
+	return md, nil
+}
+
+// validMetadataName: a letter or underscore, then letters, digits and
+// underscores.
+func validMetadataName(name string) bool {
+	for i, c := range name {
+		letter := c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return name != ""
 }

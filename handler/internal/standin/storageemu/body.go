@@ -31,6 +31,11 @@ func readBody(op Operation, r *http.Request) ([]byte, *storageError) {
 		limit, tooLarge = maxPutPageBytes, errRequestBodyTooLarge
 	case op == OpPutBlob && r.Header.Get("x-ms-blob-type") == typeBlockBlob:
 		limit, tooLarge = maxPutBlobBytes, errBlockBlobTooLarge
+	case op == OpSetContainerACL:
+		if r.ContentLength == 0 {
+			return nil, nil
+		}
+		limit, tooLarge = maxACLBody, errRequestBodyTooLarge
 	default:
 		return nil, nil
 	}

@@ -12,9 +12,15 @@ var errNotModified = newError(http.StatusNotModified, "ConditionNotMet",
 // checkConditions evaluates If-Match, If-None-Match, If-Modified-Since and
 // If-Unmodified-Since against b (nil: the blob does not exist). Reads that
 // fail If-None-Match or If-Modified-Since answer 304, everything else 412.
+// If-None-Match: * means "only if it does not exist": a read can never
+// satisfy it (400 UnsatisfiableCondition, as Azurite answers), a write on
+// an existing blob fails it (412).
 func checkConditions(r *http.Request, b *pageBlob) *storageError {
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead
 	h := r.Header
+	if read && strings.TrimSpace(h.Get("If-None-Match")) == "*" {
+		return errUnsatisfiableCondition
+	}
 	if v := h.Get("If-Match"); v != "" && (b == nil || !etagMatches(v, b.etag)) {
 		return errConditionNotMet
 	}

@@ -6,6 +6,9 @@ import (
 )
 
 func (e *Emulator) createContainer(req *request) *storageError {
+	if n := len(req.t.container); n < 3 || n > 63 {
+		return errContainerNameLength
+	}
 	if !validContainerName(req.t.container) {
 		return errInvalidResourceName
 	}
@@ -16,9 +19,13 @@ func (e *Emulator) createContainer(req *request) *storageError {
 	if err != nil {
 		return err
 	}
+	metadata, err := metadataHeaders(req.r.Header)
+	if err != nil {
+		return err
+	}
 	c := &blobContainer{
 		name: req.t.container, created: req.now, etag: newETag(),
-		publicAccess: access, blobs: map[string]*blobFamily{},
+		publicAccess: access, metadata: metadata, blobs: map[string]*blobFamily{},
 	}
 	req.acct.containers[c.name] = c
 	writeContainerHeaders(req.w, c)
@@ -49,6 +56,9 @@ func (e *Emulator) getContainerProperties(req *request) *storageError {
 	h.Set("x-ms-lease-state", "available")
 	h.Set("x-ms-has-immutability-policy", "false")
 	h.Set("x-ms-has-legal-hold", "false")
+	for k, v := range c.metadata {
+		h.Set("x-ms-meta-"+k, v)
+	}
 	req.w.WriteHeader(http.StatusOK)
 	return nil
 }

@@ -37,7 +37,10 @@ func (e *Emulator) copyBlob(req *request) *storageError {
 		}
 	}
 
-	metadata := metadataHeaders(req.r.Header)
+	metadata, err := metadataHeaders(req.r.Header)
+	if err != nil {
+		return err
+	}
 	if metadata == nil {
 		metadata = maps.Clone(src.metadata)
 	}
@@ -46,7 +49,8 @@ func (e *Emulator) copyBlob(req *request) *storageError {
 	b := &pageBlob{
 		blobType: src.blobType, size: src.size, pages: pageSet{}, ownsPages: true,
 		created: req.now, lastModified: req.now, etag: newETag(),
-		contentType: src.contentType, metadata: metadata, generation: e.nextGeneration(),
+		content: src.content, metadata: metadata, generation: e.nextGeneration(),
+		sequenceNumber: src.sequenceNumber,
 		copy: &copyState{
 			id: newUUID(), sourceURL: rawSource, status: copyPending, started: req.now,
 			total: stored, reportedTotal: src.size,

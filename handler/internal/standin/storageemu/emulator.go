@@ -89,9 +89,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	t := parseTarget(r.URL)
-	op, ok := classify(r, t)
-	if !ok {
-		writeError(w, r, requestID, errNotImplemented)
+	op := classify(r, t)
+	if err := unsupported(r, op); err != nil {
+		writeError(w, r, requestID, err)
 		return
 	}
 	if err := e.faults.before(r.Context(), op, t, e.opts.Sleep); err != nil {
@@ -100,6 +100,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	body, err := readBody(op, r)
+	if err == nil {
+		err = unsupportedBody(op, body)
+	}
 	if err != nil {
 		writeError(w, r, requestID, err)
 		return

@@ -71,8 +71,7 @@ var (
 		"The range specified is invalid for the current size of the resource.")
 	errRequestBodyTooLarge = newError(http.StatusRequestEntityTooLarge, "RequestBodyTooLarge",
 		"The request body is too large and exceeds the maximum permissible limit.")
-	errBlockBlobTooLarge = newError(http.StatusNotImplemented, "APINotImplemented",
-		"Put Blob of a block blob larger than 4 MiB is not implemented by the snapcopy storage emulator.")
+	errBlockBlobTooLarge    = notImplemented("Put Blob of a block blob larger than 4 MiB")
 	errMissingContentLength = newError(http.StatusLengthRequired, "MissingContentLengthHeader",
 		"The Content-Length header was not specified.")
 	errIncompleteBody = newError(http.StatusBadRequest, "InvalidInput",
@@ -85,10 +84,22 @@ var (
 		"An HTTP header that's mandatory for this request is not specified.")
 	errInvalidQueryValue = newError(http.StatusBadRequest, "InvalidQueryParameterValue",
 		"Value for one of the query parameters specified in the request URI is invalid.")
-	errNotImplemented = newError(http.StatusNotImplemented, "APINotImplemented",
-		"This API is not implemented by the snapcopy storage emulator.")
-	errUnsupportedBlobType = newError(http.StatusBadRequest, "InvalidHeaderValue",
-		"The emulator stores page blobs and single-shot block blobs only.")
+	errInvalidMD5 = newError(http.StatusBadRequest, "InvalidMd5",
+		"The MD5 value specified in the request is invalid. The MD5 value must be 128 bits and Base64-encoded.")
+	errMD5Mismatch = newError(http.StatusBadRequest, "Md5Mismatch",
+		"The MD5 value specified in the request did not match with the MD5 value calculated by the server.")
+	errSequenceNumberCondition = newError(http.StatusPreconditionFailed, "SequenceNumberConditionNotMet",
+		"The sequence number condition specified was not met.")
+	errInvalidMetadata = newError(http.StatusBadRequest, "InvalidMetadata",
+		"The metadata specified is invalid. It has characters that are not permitted.")
+	errContainerNameLength = newError(http.StatusBadRequest, "OutOfRangeInput",
+		"The specified resource name length is not within the permissible limits.")
+	errUnsatisfiableCondition = newError(http.StatusBadRequest, "UnsatisfiableCondition",
+		"The request includes an unsatisfiable condition for this operation.")
+	errRangeMD5 = newError(http.StatusBadRequest, "InvalidHeaderValue",
+		"x-ms-range-get-content-md5 needs a range of at most 4 MiB.")
+	errInvalidXML = newError(http.StatusBadRequest, "InvalidXmlDocument",
+		"XML specified is not syntactically valid.")
 	errConditionNotMet = newError(http.StatusPreconditionFailed, "ConditionNotMet",
 		"The condition specified using HTTP conditional header(s) is not met.")
 	errBlobOverwritten = newError(http.StatusConflict, "BlobOverwritten",

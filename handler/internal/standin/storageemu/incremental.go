@@ -47,7 +47,7 @@ func (e *Emulator) incrementalCopy(req *request) *storageError {
 	} else {
 		dest = &pageBlob{
 			blobType: typePageBlob, size: src.size, pages: pageSet{}, ownsPages: true,
-			created: req.now, contentType: "application/octet-stream",
+			created: req.now, content: contentProperties{contentType: defaultContentType},
 			generation: e.nextGeneration(), copy: &copyState{incremental: true, source: srcRef},
 		}
 		c.blobs[req.t.blob] = &blobFamily{base: dest}

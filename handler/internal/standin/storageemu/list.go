@@ -35,7 +35,12 @@ type listedProps struct {
 	ETag                  string `xml:"Etag"`
 	ContentLength         int64  `xml:"Content-Length"`
 	ContentType           string `xml:"Content-Type"`
-	SequenceNumber        *int   `xml:"x-ms-blob-sequence-number,omitempty"`
+	ContentEncoding       string `xml:"Content-Encoding"`
+	ContentLanguage       string `xml:"Content-Language"`
+	ContentMD5            string `xml:"Content-MD5"`
+	ContentDisposition    string `xml:"Content-Disposition"`
+	CacheControl          string `xml:"Cache-Control"`
+	SequenceNumber        *int64 `xml:"x-ms-blob-sequence-number,omitempty"`
 	BlobType              string `xml:"BlobType"`
 	LeaseStatus           string `xml:"LeaseStatus,omitempty"`
 	LeaseState            string `xml:"LeaseState,omitempty"`
@@ -79,9 +84,6 @@ func (e *Emulator) listBlobs(req *request) *storageError {
 		return err
 	}
 	q := req.r.URL.Query()
-	if q.Has("delimiter") {
-		return errNotImplemented // hierarchical listing: not needed for page blobs
-	}
 	include := map[string]bool{}
 	for _, v := range strings.Split(q.Get("include"), ",") {
 		include[strings.ToLower(strings.TrimSpace(v))] = true
@@ -161,12 +163,13 @@ func listKey(name string, b *pageBlob) string {
 func listed(name string, b *pageBlob, include map[string]bool) listedBlob {
 	p := listedProps{
 		CreationTime: httpTime(b.created), LastModified: httpTime(b.lastModified),
-		ETag: strings.Trim(b.etag, `"`), ContentLength: b.size, ContentType: b.contentType,
+		ETag: strings.Trim(b.etag, `"`), ContentLength: b.size, ContentType: b.content.contentType,
+		ContentEncoding: b.content.encoding, ContentLanguage: b.content.language, ContentMD5: b.content.md5,
+		CacheControl: b.content.cacheControl, ContentDisposition: b.content.disposition,
 		BlobType: b.blobType, ServerEncrypted: true,
 	}
 	if b.blobType == typePageBlob {
-		zero := 0
-		p.SequenceNumber = &zero
+		p.SequenceNumber = &b.sequenceNumber
 	}
 	if b.snapshot == "" {
 		p.LeaseStatus, p.LeaseState = "unlocked", "available"

@@ -58,67 +58,134 @@ func parseTarget(u *url.URL) target {
 	return t
 }
 
-// classify names the operation of r, or returns false when the emulator does
-// not implement it.
-func classify(r *http.Request, t target) (Operation, bool) {
+// classify names the operation of r. Operations the emulator recognises but
+// does not implement come back under their REST documentation name (see
+// notImplementedOps); requests it cannot place at all get a name saying
+// what they look like. Either way they have no handler.
+func classify(r *http.Request, t target) Operation {
 	q := r.URL.Query()
 	comp := q.Get("comp")
-	if t.container == "" {
-		return "", false
-	}
-	if t.blob == "" {
-		if q.Get("restype") != "container" {
-			return "", false
+	h := r.Header
+	switch {
+	case t.container == "" && q.Get("restype") == "account":
+		return "Get Account Information"
+	case t.container == "":
+		if op, ok := notImplementedOps["service "+r.Method+" "+comp]; ok {
+			return op
 		}
+		return unknownOperation(r, "the service")
+	case t.blob == "" && q.Get("restype") != "container":
+		return unknownOperation(r, "a container without restype=container")
+	case t.blob == "":
+		return classifyContainer(r.Method, comp)
+	}
+	switch r.Method + " " + comp {
+	case "PUT ":
 		switch {
-		case r.Method == http.MethodPut && comp == "":
-			return OpCreateContainer, true
-		case r.Method == http.MethodPut && comp == "acl":
-			return OpSetContainerACL, true
-		case r.Method == http.MethodDelete && comp == "":
-			return OpDeleteContainer, true
-		case (r.Method == http.MethodGet || r.Method == http.MethodHead) && comp == "":
-			return OpGetContainerProperties, true
-		case r.Method == http.MethodGet && comp == "list":
-			return OpListBlobs, true
+		case h.Get("x-ms-copy-source") == "":
+			return OpPutBlob
+		case strings.EqualFold(h.Get("x-ms-requires-sync"), "true"):
+			return opCopyBlobFromURL
+		case h.Get("x-ms-blob-type") != "":
+			return opPutBlobFromURL
 		}
-		return "", false
+		return OpCopyBlob
+	case "PUT page":
+		switch {
+		case h.Get("x-ms-copy-source") != "":
+			return opPutPageFromURL
+		case strings.EqualFold(h.Get("x-ms-page-write"), "clear"):
+			return OpClearPage
+		}
+		return OpPutPage
+	case "PUT snapshot":
+		return OpSnapshotBlob
+	case "PUT incrementalcopy":
+		return OpIncrementalCopy
+	case "PUT copy":
+		return OpAbortCopy
+	case "GET ":
+		return OpGetBlob
+	case "GET pagelist":
+		return OpGetPageRanges
+	case "HEAD ":
+		return OpGetBlobProperties
+	case "DELETE ":
+		return OpDeleteBlob
 	}
-	switch r.Method {
-	case http.MethodPut:
-		switch comp {
-		case "":
-			if r.Header.Get("x-ms-copy-source") != "" {
-				return OpCopyBlob, true
-			}
-			return OpPutBlob, true
-		case "page":
-			if strings.EqualFold(r.Header.Get("x-ms-page-write"), "clear") {
-				return OpClearPage, true
-			}
-			return OpPutPage, true
-		case "snapshot":
-			return OpSnapshotBlob, true
-		case "incrementalcopy":
-			return OpIncrementalCopy, true
-		case "copy":
-			return OpAbortCopy, true
-		}
-	case http.MethodGet:
-		switch comp {
-		case "":
-			return OpGetBlob, true
-		case "pagelist":
-			return OpGetPageRanges, true
-		}
-	case http.MethodHead:
-		if comp == "" {
-			return OpGetBlobProperties, true
-		}
-	case http.MethodDelete:
-		if comp == "" {
-			return OpDeleteBlob, true
-		}
+	if op, ok := notImplementedOps["blob "+r.Method+" "+comp]; ok {
+		return op
 	}
-	return "", false
+	return unknownOperation(r, "a blob")
+}
+
+func classifyContainer(method, comp string) Operation {
+	switch method + " " + comp {
+	case "PUT ":
+		return OpCreateContainer
+	case "PUT acl":
+		return OpSetContainerACL
+	case "DELETE ":
+		return OpDeleteContainer
+	case "GET ", "HEAD ":
+		return OpGetContainerProperties
+	case "GET list":
+		return OpListBlobs
+	}
+	if op, ok := notImplementedOps["container "+method+" "+comp]; ok {
+		return op
+	}
+	return Operation(method + " ?comp=" + comp + " on a container")
+}
+
+func unknownOperation(r *http.Request, on string) Operation {
+	return Operation(r.Method + " ?" + r.URL.RawQuery + " on " + on)
+}
+
+// Operations told apart by their headers that the emulator does not implement.
+const (
+	opCopyBlobFromURL Operation = "Copy Blob From URL"
+	opPutBlobFromURL  Operation = "Put Blob From URL"
+	opPutPageFromURL  Operation = "Put Page From URL"
+)
+
+// notImplementedOps names the documented operations the emulator does not
+// implement, by "level method comp".
+var notImplementedOps = map[string]Operation{
+	"service GET list":                 "List Containers",
+	"service GET properties":           "Get Blob Service Properties",
+	"service PUT properties":           "Set Blob Service Properties",
+	"service GET stats":                "Get Blob Service Stats",
+	"service POST userdelegationkey":   "Get User Delegation Key",
+	"service GET blobs":                "Find Blobs by Tags",
+	"service POST batch":               "Blob Batch",
+	"container PUT metadata":           "Set Container Metadata",
+	"container GET acl":                "Get Container ACL",
+	"container HEAD acl":               "Get Container ACL",
+	"container GET metadata":           "Get Container Metadata",
+	"container HEAD metadata":          "Get Container Metadata",
+	"container PUT lease":              "Lease Container",
+	"container PUT undelete":           "Restore Container",
+	"container PUT rename":             "Rename Container",
+	"container POST batch":             "Blob Batch",
+	"container GET blobs":              "Find Blobs by Tags in Container",
+	"blob PUT properties":              "Set Blob Properties",
+	"blob PUT metadata":                "Set Blob Metadata",
+	"blob GET metadata":                "Get Blob Metadata",
+	"blob HEAD metadata":               "Get Blob Metadata",
+	"blob PUT lease":                   "Lease Blob",
+	"blob PUT block":                   "Put Block",
+	"blob PUT blocklist":               "Put Block List",
+	"blob GET blocklist":               "Get Block List",
+	"blob PUT appendblock":             "Append Block",
+	"blob PUT seal":                    "Append Blob Seal",
+	"blob PUT tier":                    "Set Blob Tier",
+	"blob PUT tags":                    "Set Blob Tags",
+	"blob GET tags":                    "Get Blob Tags",
+	"blob PUT undelete":                "Undelete Blob",
+	"blob PUT expiry":                  "Set Blob Expiry",
+	"blob PUT immutabilityPolicies":    "Set Blob Immutability Policy",
+	"blob DELETE immutabilityPolicies": "Delete Blob Immutability Policy",
+	"blob PUT legalhold":               "Set Blob Legal Hold",
+	"blob POST query":                  "Query Blob Contents",
 }

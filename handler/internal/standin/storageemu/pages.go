@@ -27,6 +27,9 @@ func (e *Emulator) putPage(req *request) *storageError {
 	if end-start+1 != int64(len(req.body)) || end >= b.size {
 		return errInvalidPageRange
 	}
+	if err := checkTransferMD5(req.r.Header, req.body); err != nil {
+		return err
+	}
 	b.writablePages().write(start, req.body)
 	return touched(req, b)
 }
@@ -69,6 +72,9 @@ func (e *Emulator) writablePageBlob(req *request) (*pageBlob, *storageError) {
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return nil, cerr
 	}
+	if serr := checkSequenceConditions(req.r.Header, b.sequenceNumber); serr != nil {
+		return nil, serr
+	}
 	return b, nil
 }
 
@@ -77,7 +83,7 @@ func touched(req *request, b *pageBlob) *storageError {
 	b.etag = newETag()
 	b.lastModified = req.now
 	writeBlobWriteHeaders(req.w, b)
-	req.w.Header().Set("x-ms-blob-sequence-number", "0")
+	req.w.Header().Set("x-ms-blob-sequence-number", strconv.FormatInt(b.sequenceNumber, 10))
 	req.w.WriteHeader(http.StatusCreated)
 	return nil
 }
@@ -115,9 +121,6 @@ func (e *Emulator) getPageRanges(req *request) *storageError {
 	}
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return cerr
-	}
-	if req.r.URL.Query().Has("prevsnapshoturl") {
-		return errNotImplemented
 	}
 	start, end, ok, err := requestRange(req.r.Header)
 	if err != nil {
@@ -223,9 +226,11 @@ func (e *Emulator) getBlob(req *request) *storageError {
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return cerr
 	}
-	start, end, ranged, err := requestRange(req.r.Header)
-	if err != nil {
-		return err
+	// An unparsable range is ignored and the whole blob returned, as HTTP
+	// prescribes for Range (RFC 9110 §14.2) and Azurite does.
+	start, end, ranged, rerr := requestRange(req.r.Header)
+	if rerr != nil {
+		start, end, ranged = 0, -1, false
 	}
 	h := req.w.Header()
 	if ranged && start >= b.size {
@@ -239,18 +244,36 @@ func (e *Emulator) getBlob(req *request) *storageError {
 	// The body is written after the state lock is released, from the pages
 	// of the range (immutable bytes), in bounded chunks.
 	pages := b.pages.within(start/pageSize, end/pageSize)
-	writeBlobProperties(req.w, b)
+	wantRangeMD5 := strings.EqualFold(req.r.Header.Get("x-ms-range-get-content-md5"), "true")
+	if wantRangeMD5 && (!ranged || length > maxRangeMD5Bytes) {
+		return errRangeMD5
+	}
+	writeBlobProperties(req.w, b, req.r)
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	h.Set("Accept-Ranges", "bytes")
 	status := http.StatusOK
 	if ranged {
 		h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(b.size, 10))
 		status = http.StatusPartialContent
+		// A range's Content-MD5 is its own; the blob's travels apart.
+		h.Del("Content-MD5")
+		if b.content.md5 != "" {
+			h.Set("x-ms-blob-content-md5", b.content.md5)
+		}
+		if wantRangeMD5 {
+			buf := make([]byte, length)
+			pages.readAt(buf, start)
+			h.Set("Content-MD5", md5Base64(buf))
+		}
 	}
 	req.w.WriteHeader(status)
 	req.stream = func(w io.Writer) { streamPages(w, pages, start, length) }
 	return nil
 }
+
+// maxRangeMD5Bytes is the largest range the service hashes for
+// x-ms-range-get-content-md5.
+const maxRangeMD5Bytes = 4 << 20
 
 // downloadChunk bounds the memory one download uses.
 const downloadChunk = 1 << 20

@@ -14,9 +14,9 @@ const (
 	sasContainer    = "c"
 )
 
-// minSASVersion is the oldest signed version whose string-to-sign (with
-// encryption scope) the emulator verifies; the SDKs sign newer ones.
-const minSASVersion = "2020-12-06"
+// minSASVersion is the oldest signed version (sv) the emulator verifies:
+// the first that carries sv at all.
+const minSASVersion = "2012-02-12"
 
 // serviceSAS is a service SAS read from a request's query.
 type serviceSAS struct {
@@ -47,7 +47,11 @@ func (s serviceSAS) verify(acct *account, t target, scheme string, now time.Time
 	case q.Get("sv") < minSASVersion:
 		return errAuthenticationFailed
 	}
+	version := q.Get("sv")
 	name := "/blob/" + acct.name + "/" + t.container
+	if version < "2015-02-21" {
+		name = "/" + acct.name + "/" + t.container // before the service prefix
+	}
 	signedSnapshot := ""
 	switch s.resource {
 	case sasBlob:
@@ -59,12 +63,7 @@ func (s serviceSAS) verify(acct *account, t target, scheme string, now time.Time
 	default:
 		return errAuthenticationFailed
 	}
-	stringToSign := strings.Join([]string{
-		q.Get("sp"), q.Get("st"), q.Get("se"), name, q.Get("si"), q.Get("sip"),
-		q.Get("spr"), q.Get("sv"), s.resource, signedSnapshot, q.Get("ses"),
-		q.Get("rscc"), q.Get("rscd"), q.Get("rsce"), q.Get("rscl"), q.Get("rsct"),
-	}, "\n")
-	if !hmac.Equal([]byte(q.Get("sig")), []byte(sign(acct.key, stringToSign))) {
+	if !hmac.Equal([]byte(q.Get("sig")), []byte(sign(acct.key, sasStringToSign(q, name, s.resource, signedSnapshot)))) {
 		return errAuthenticationFailed
 	}
 	if !withinWindow(now, q.Get("st"), q.Get("se")) {
@@ -74,6 +73,27 @@ func (s serviceSAS) verify(acct *account, t target, scheme string, now time.Time
 		return errProtocolMismatch
 	}
 	return nil
+}
+
+// sasStringToSign lays out a service SAS's string-to-sign as its signed
+// version (sv) defines it: each version added fields to the one before.
+func sasStringToSign(q url.Values, canonicalName, resource, snapshot string) string {
+	v := q.Get("sv")
+	fields := []string{q.Get("sp"), q.Get("st"), q.Get("se"), canonicalName, q.Get("si")}
+	if v >= "2015-04-05" {
+		fields = append(fields, q.Get("sip"), q.Get("spr"))
+	}
+	fields = append(fields, v)
+	if v >= "2018-11-09" {
+		fields = append(fields, resource, snapshot)
+	}
+	if v >= "2020-12-06" {
+		fields = append(fields, q.Get("ses"))
+	}
+	if v >= "2013-08-15" {
+		fields = append(fields, q.Get("rscc"), q.Get("rscd"), q.Get("rsce"), q.Get("rscl"), q.Get("rsct"))
+	}
+	return strings.Join(fields, "\n")
 }
 
 // withinWindow reports whether now lies in [st, se]; a missing start means
@@ -104,7 +124,7 @@ func parseSASTime(s string) (time.Time, bool) {
 func (s serviceSAS) allows(op Operation, blobExists bool) bool {
 	has := func(p string) bool { return strings.Contains(s.permissions, p) }
 	switch op {
-	case OpGetBlob, OpGetBlobProperties, OpGetPageRanges, OpGetContainerProperties:
+	case OpGetBlob, OpGetBlobProperties, OpGetPageRanges:
 		return has("r")
 	case OpListBlobs:
 		return s.resource == sasContainer && has("l")
@@ -117,5 +137,5 @@ func (s serviceSAS) allows(op Operation, blobExists bool) bool {
 	case OpDeleteBlob:
 		return has("d")
 	}
-	return false // container management needs an account SAS or a key
+	return false // container operations but listing need an account SAS or a key
 }

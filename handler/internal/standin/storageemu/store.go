@@ -27,6 +27,7 @@ type blobContainer struct {
 	created      time.Time
 	etag         string
 	publicAccess string
+	metadata     map[string]string
 	blobs        map[string]*blobFamily
 }
 
@@ -74,8 +75,10 @@ type pageBlob struct {
 	created      time.Time
 	lastModified time.Time
 	etag         string
-	contentType  string
+	content      contentProperties
 	metadata     map[string]string
+	// sequenceNumber is the page blob's x-ms-blob-sequence-number.
+	sequenceNumber int64
 	// generation identifies one creation of the base blob: re-creating it
 	// (Put Blob) takes a new generation, and snapshots keep the one they saw.
 	generation uint64
@@ -141,10 +144,11 @@ func newAccount(a Account) *account {
 	return &account{name: a.Name, key: key, containers: map[string]*blobContainer{}}
 }
 
-// validContainerName applies the service's naming rule: 3-63 lowercase
-// letters, digits and single hyphens, starting and ending alphanumeric.
+// validContainerName applies the service's naming rule (its length, 3-63,
+// is checked apart): lowercase letters, digits and single hyphens, starting
+// and ending alphanumeric.
 func validContainerName(name string) bool {
-	if len(name) < 3 || len(name) > 63 || strings.Contains(name, "--") {
+	if strings.Contains(name, "--") {
 		return false
 	}
 	for i, c := range name {
