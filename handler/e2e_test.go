@@ -123,7 +123,13 @@ func (s *stack) writeAndSnapshot(pb *pageblob.Client, offset int64, fill byte) s
 // send is the producer: a SnapshotCreated CloudEvent on the trigger queue.
 func (s *stack) send(id, data string) {
 	s.t.Helper()
-	body := `{"specversion":"1.0","type":"Contoso.SnapshotCreated","source":"/test","id":"` + id + `","data":` + data + `}`
+	s.sendTyped(id, "Contoso.SnapshotCreated", data)
+}
+
+// sendTyped sends a CloudEvent of the given type on the trigger queue.
+func (s *stack) sendTyped(id, eventType, data string) {
+	s.t.Helper()
+	body := `{"specversion":"1.0","type":"` + eventType + `","source":"/test","id":"` + id + `","data":` + data + `}`
 	err := s.bus.sender(triggerQueue).SendMessage(context.Background(), &azservicebus.Message{MessageID: to.Ptr(id), Body: []byte(body), ContentType: to.Ptr("application/cloudevents+json")}, nil)
 	if err != nil {
 		s.t.Fatal(err)
@@ -293,5 +299,46 @@ func TestEndToEndOutcomes(t *testing.T) {
 				s.checkNoSecretsOrDeadLetters()
 			})
 		}
+	}
+}
+
+// TestEndToEndTriggerEventTypes sends triggers named the CloudEvents way
+// (reverse DNS, lower case) through the real handler: copied by default,
+// Rejected with what is accepted when the setting lists other types.
+func TestEndToEndTriggerEventTypes(t *testing.T) {
+	const cloudEventsStyle = "com.contoso.backup.snapshot.created"
+	cases := []struct {
+		name, setting, wantType string
+	}{
+		{"default", "", "Completed"},
+		{"setting lists it", cloudEventsStyle, "Completed"},
+		{"setting lists others", "Contoso.Backup.*", "Rejected"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStack(t, "amqp", map[string]string{config.SettingTriggerEventTypes: c.setting})
+			src := s.disk("vm.vhd")
+			snap := s.writeAndSnapshot(src, 0, 1)
+			s.sendTyped("e1", cloudEventsStyle, fmt.Sprintf(`{"sourceBlobUrl":%q,"snapshot":%q}`, src.URL(), snap))
+			s.run()
+			events := s.events()
+			if len(events) != 1 || events[0].Type != "Snapcopy.IncrementalCopy."+c.wantType {
+				t.Fatalf("events %+v, want one %s", events, c.wantType)
+			}
+			e := events[0]
+			switch c.wantType {
+			case "Completed":
+				dst, _ := e.Data["destinationSnapshot"].(string)
+				if !bytes.Equal(s.download(s.pageBlob("backups", "vm.vhd"), dst), s.download(src, snap)) {
+					t.Errorf("destination snapshot %s differs from source snapshot %s", dst, snap)
+				}
+			case "Rejected":
+				reason, _ := e.Data["failureDescription"].(string)
+				if e.Data["failureCode"] != "UnknownEventType" || !strings.Contains(reason, "Contoso.Backup.*") {
+					t.Errorf("Rejected %v %q, want UnknownEventType naming the accepted types", e.Data["failureCode"], reason)
+				}
+			}
+			s.checkNoSecretsOrDeadLetters()
+		})
 	}
 }

@@ -146,6 +146,7 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 			AllowedDestinations:     cfg.AllowedDestinations,
 			AllowMessageSAS:         cfg.AllowMessageSAS,
 			Hosts:                   cfg.StorageHosts(),
+			EventTypes:              cfg.TriggerEventTypes,
 		},
 		CopyDeadline:      cfg.CopyDeadline,
 		AbortOnTimeout:    cfg.AbortOnTimeout,

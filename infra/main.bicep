@@ -84,6 +84,9 @@ param consumerPrincipalIds string[] = []
 @description('SNAPCOPY_EVENT_TYPE_PREFIX: prefix of outcome event types.')
 param eventTypePrefix string = 'Snapcopy.IncrementalCopy'
 
+@description('SNAPCOPY_TRIGGER_EVENT_TYPES: comma-separated CloudEvents types accepted as SnapshotCreated, exact names or prefix* (default: any type whose last words are "snapshot created").')
+param triggerEventTypes string = ''
+
 @description('SNAPCOPY_ALLOW_MESSAGE_SAS: accept a source SAS carried by the message (default: only SAS minted by the app).')
 param allowMessageSas bool = false
 
@@ -599,6 +602,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SNAPCOPY_ALLOWED_SOURCES: join(sourceContainerUrls, ',')
     SNAPCOPY_ALLOWED_DESTINATIONS: destinationAccess.outputs.containerUrl
     SNAPCOPY_ALLOW_MESSAGE_SAS: allowMessageSas ? 'true' : 'false'
+    SNAPCOPY_TRIGGER_EVENT_TYPES: triggerEventTypes
     // The handler sends its token only to <account>.blob.<this suffix>.
     SNAPCOPY_STORAGE_ENDPOINT_SUFFIX: environment().suffixes.storage
 

@@ -37,6 +37,9 @@ type Config struct {
 	AllowedSources, AllowedDestinations []string
 	// AllowMessageSAS accepts a source SAS carried by the message.
 	AllowMessageSAS bool
+	// TriggerEventTypes are the accepted SnapshotCreated CloudEvents types
+	// (exact names or prefix*); empty accepts the default (copyjob.Rules).
+	TriggerEventTypes []string
 
 	// StorageConnectionString selects Shared Key auth (emulators).
 	StorageConnectionString string
@@ -145,6 +148,7 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 	list(SettingAllowedSources, &c.AllowedSources)
 	list(SettingAllowedDestinations, &c.AllowedDestinations)
 	boolean(SettingAllowMessageSAS, &c.AllowMessageSAS)
+	list(SettingTriggerEventTypes, &c.TriggerEventTypes)
 	str(SettingStorageConnectionString, &c.StorageConnectionString)
 	str(SettingStorageEndpointSuffix, &c.StorageEndpointSuffix)
 	str(SettingClientID, &c.ClientID)
@@ -215,6 +219,9 @@ func (c Config) Validate() error {
 				bad("%s: %v", l.name, err)
 			}
 		}
+	}
+	if err := copyjob.CheckEventTypePatterns(c.TriggerEventTypes); err != nil {
+		bad("%s: %v", SettingTriggerEventTypes, err)
 	}
 	errs = append(errs,
 		copyDeadlineBound.check(SettingCopyDeadline, c.CopyDeadline),

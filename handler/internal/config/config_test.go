@@ -36,6 +36,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		SettingAllowedSources:          "https://srca.blob.core.windows.net/disks, https://srcb.blob.core.windows.net",
 		SettingAllowedDestinations:     "https://dst.blob.core.windows.net/backups",
 		SettingAllowMessageSAS:         "true",
+		SettingTriggerEventTypes:       "com.contoso.backup.snapshot.created, Contoso.Backup.*",
 		SettingStorageConnectionString: "AccountName=a;AccountKey=k",
 		SettingClientID:                "cid",
 		SettingCopyDeadline:            "6h",
@@ -62,6 +63,9 @@ func TestLoadReadsEverySetting(t *testing.T) {
 	if strings.Join(c.AllowedSources, "|") != strings.Join(want.AllowedSources, "|") || strings.Join(c.AllowedDestinations, "|") != strings.Join(want.AllowedDestinations, "|") {
 		t.Fatalf("allow-lists %v %v", c.AllowedSources, c.AllowedDestinations)
 	}
+	if got := strings.Join(c.TriggerEventTypes, "|"); got != "com.contoso.backup.snapshot.created|Contoso.Backup.*" {
+		t.Fatalf("trigger event types %q", got)
+	}
 	c.AllowedSources, c.AllowedDestinations, want.AllowedSources, want.AllowedDestinations = nil, nil, nil, nil
 	if c.Port != want.Port || c.ServiceBusConnectionString != want.ServiceBusConnectionString || c.TriggerQueue != want.TriggerQueue ||
 		c.PollQueue != want.PollQueue || c.EventsTopic != want.EventsTopic || c.EventSource != want.EventSource || c.EventTypePrefix != want.EventTypePrefix ||
@@ -81,6 +85,7 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 		SettingPollQueue:               "same",
 		SettingDestinationContainerURL: "https://dst.blob.core.windows.net/backups?sv=1&sig=x",
 		SettingAllowedSources:          "not a url",
+		SettingTriggerEventTypes:       "Contoso.*.SnapshotCreated",
 		SettingCopyDeadline:            "forever",
 		SettingAbortOnTimeout:          "maybe",
 		SettingPollMinDelay:            "1m",
@@ -94,7 +99,7 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 	}
 	for _, name := range []string{
 		SettingPort, SettingServiceBusConnection, SettingTriggerQueue, SettingDestinationContainerURL, SettingAllowedSources,
-		SettingCopyDeadline, SettingAbortOnTimeout, SettingPollMaxDelay, SettingSASLifetime, SettingMaxMessageBytes, SettingLogLevel,
+		SettingTriggerEventTypes, SettingCopyDeadline, SettingAbortOnTimeout, SettingPollMaxDelay, SettingSASLifetime, SettingMaxMessageBytes, SettingLogLevel,
 	} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)

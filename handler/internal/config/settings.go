@@ -37,6 +37,10 @@ const (
 	SettingAllowedDestinations = "SNAPCOPY_ALLOWED_DESTINATIONS"
 	// SettingAllowMessageSAS accepts a sourceSas carried by the message.
 	SettingAllowMessageSAS = "SNAPCOPY_ALLOW_MESSAGE_SAS"
+	// SettingTriggerEventTypes lists the CloudEvents types accepted as
+	// SnapshotCreated (exact names or prefix*); empty accepts any type whose
+	// last words are "snapshot created".
+	SettingTriggerEventTypes = "SNAPCOPY_TRIGGER_EVENT_TYPES"
 
 	// SettingStorageConnectionString selects Shared Key auth for both
 	// accounts (local emulators); empty means managed identity.

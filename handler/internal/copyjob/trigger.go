@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// SnapshotCreatedType is the last segment of the CloudEvents type a trigger
-// must carry, whatever its prefix (e.g. "Contoso.Backup.SnapshotCreated").
-const SnapshotCreatedType = "SnapshotCreated"
-
 // SnapshotCreated is the data of a SnapshotCreated message, as sent.
 type SnapshotCreated struct {
 	SourceBlobURL      string `json:"sourceBlobUrl,omitempty"`
@@ -41,6 +37,10 @@ type Rules struct {
 	// Hosts are the storage endpoints every source and destination must
 	// address, allow-listed or not: the handler's credentials go there.
 	Hosts StorageHosts
+	// EventTypes are the accepted CloudEvents types: exact names, or
+	// prefixes ending in '*'. Empty accepts any type whose last words are
+	// "snapshot created" (AcceptsEventType).
+	EventTypes []string
 }
 
 // Trigger is a validated request to copy one source snapshot.
@@ -79,8 +79,8 @@ func ParseTrigger(body []byte, rules Rules, now time.Time) (Trigger, error) {
 		if env.SpecVersion != "1.0" {
 			return Trigger{}, rejectf(InputMalformed, "CloudEvents specversion %q is not 1.0", env.SpecVersion)
 		}
-		if env.Type != SnapshotCreatedType && !strings.HasSuffix(env.Type, "."+SnapshotCreatedType) {
-			return Trigger{}, rejectf(InputUnknownEventType, "event type %q is not a %s event", env.Type, SnapshotCreatedType)
+		if !rules.AcceptsEventType(env.Type) {
+			return Trigger{}, rejectf(InputUnknownEventType, "event type %q is not accepted; accepted are %s", env.Type, rules.acceptedEventTypes())
 		}
 		if len(env.Data) == 0 || env.Data[0] != '{' {
 			return Trigger{}, rejectf(InputMalformed, "CloudEvent has no data object")

@@ -54,7 +54,7 @@ func (c sendCommand) parse(args []string, stderr io.Writer) (sendFlags, error) {
 	fs.StringVar(&d.DestinationBlobURL, "destination", "", "destination blob URL (default: the handler's routing)")
 	fs.StringVar(&d.SourceSAS, "sas", "", "source SAS (sr=b, read); accepted only where SNAPCOPY_ALLOW_MESSAGE_SAS=true")
 	fs.StringVar(&f.message.ID, "id", "", "CloudEvent id and MessageId (default: a random UUID)")
-	fs.StringVar(&f.message.EventType, "type", defaultEventType, "CloudEvent type (must end in ."+copyjob.SnapshotCreatedType+")")
+	fs.StringVar(&f.message.EventType, "type", defaultEventType, "CloudEvent type: by default the handler accepts types whose last words are \"snapshot created\" (com.contoso.backup.snapshot.created), else those in $"+config.SettingTriggerEventTypes)
 	fs.StringVar(&f.queue, "queue", c.envOr(config.SettingTriggerQueue, config.Defaults().TriggerQueue), "trigger queue")
 	// Secrets from the environment are not flag defaults: -h prints defaults.
 	fs.StringVar(&f.bus.ConnectionString, "connection", "", "Service Bus connection string (default $"+config.SettingServiceBusConnection+")")
@@ -96,7 +96,10 @@ func (c sendCommand) run(ctx context.Context, args []string, stdout, stderr io.W
 
 func (c sendCommand) send(ctx context.Context, f sendFlags, stdout, stderr io.Writer) error {
 	now := c.now()
-	rules := checkRules(c.getenv(config.SettingDestinationContainerURL), config.StorageHostsFor(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix)))
+	rules, err := checkRules(c.getenv, config.StorageHostsFor(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix)))
+	if err != nil {
+		return err
+	}
 	if f.snapshotNow {
 		// Check the rest of the message with a stand-in time first, so a
 		// mistake does not leave behind a snapshot nobody will copy.

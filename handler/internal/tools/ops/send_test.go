@@ -205,3 +205,41 @@ func TestSendReportsSendFailuresWithoutSecrets(t *testing.T) {
 		t.Fatalf("got %v (closed %v)", err, fake.closed)
 	}
 }
+
+func TestSendChecksTheEventTypeAsTheHandlerWould(t *testing.T) {
+	base := []string{"-connection", testConn, "-source", testSource, "-snapshot", testSnapshot}
+	cases := []struct {
+		name, eventType, setting string
+		accepted                 bool
+	}{
+		{"CloudEvents naming by default", "com.contoso.backup.snapshot.created", "", true},
+		{"PascalCase by default", "Contoso.Backup.SnapshotCreated", "", true},
+		{"other words by default", "Contoso.Backup.SnapshotDeleted", "", false},
+		{"listed by the setting", "Contoso.Backup.DiskSnapshotTaken", "Contoso.Backup.*", true},
+		{"not listed by the setting", "com.contoso.backup.snapshot.created", "Contoso.Backup.*", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fake := &fakeSender{}
+			env := map[string]string{"SNAPCOPY_TRIGGER_EVENT_TYPES": c.setting}
+			_, _, err := sendRun(t, fake, env, append(base, "-type", c.eventType)...)
+			if c.accepted {
+				if err != nil || len(fake.sent) != 1 || *fake.sent[0].Subject != c.eventType {
+					t.Fatalf("got %v, sent %d", err, len(fake.sent))
+				}
+				return
+			}
+			ie, ok := copyjob.AsInputError(err)
+			if !ok || ie.Code != copyjob.InputUnknownEventType || len(fake.sent) != 0 {
+				t.Fatalf("got %v, sent %d; want UnknownEventType", err, len(fake.sent))
+			}
+			if !strings.Contains(err.Error(), "SNAPCOPY_TRIGGER_EVENT_TYPES") {
+				t.Errorf("error %q does not name the setting that decides", err)
+			}
+		})
+	}
+	_, _, err := sendRun(t, &fakeSender{}, map[string]string{"SNAPCOPY_TRIGGER_EVENT_TYPES": "Contoso.*.Created"}, base...)
+	if !errors.Is(err, copyjob.ErrEventTypePattern) || !strings.Contains(err.Error(), "SNAPCOPY_TRIGGER_EVENT_TYPES") {
+		t.Errorf("a malformed setting: got %v", err)
+	}
+}

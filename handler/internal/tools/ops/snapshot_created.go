@@ -3,7 +3,9 @@ package ops
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/messaging"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -55,17 +57,25 @@ func (m snapshotCreated) encode(now time.Time) ([]byte, error) {
 // handler would reject under every configuration is refused here. Allow
 // lists and SNAPCOPY_ALLOW_MESSAGE_SAS are the deployment's business, so a
 // SAS passes (with a warning) and any account passes; the storage host
-// rule is the handler's everywhere, so it applies with the hosts given.
-func checkRules(destinationContainerURL string, hosts copyjob.StorageHosts) copyjob.Rules {
+// rule is the handler's everywhere, so it applies with the hosts given. The
+// accepted event types come from the environment as the handler reads
+// them, so a typo in -type is caught before the message is sent.
+func checkRules(getenv func(string) string, hosts copyjob.StorageHosts) (copyjob.Rules, error) {
+	destinationContainerURL := getenv(config.SettingDestinationContainerURL)
 	if destinationContainerURL == "" {
 		destinationContainerURL = routingPlaceholder(hosts)
+	}
+	eventTypes := strings.FieldsFunc(getenv(config.SettingTriggerEventTypes), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if err := copyjob.CheckEventTypePatterns(eventTypes); err != nil {
+		return copyjob.Rules{}, fmt.Errorf("%s in the environment: %w", config.SettingTriggerEventTypes, err)
 	}
 	return copyjob.Rules{
 		MaxBytes:                config.Defaults().MaxMessageBytes,
 		AllowMessageSAS:         true,
 		DestinationContainerURL: destinationContainerURL,
 		Hosts:                   hosts,
-	}
+		EventTypes:              eventTypes,
+	}, nil
 }
 
 // check encodes m and runs the handler's own parser over the body, so the
@@ -76,6 +86,9 @@ func (m snapshotCreated) check(rules copyjob.Rules, now time.Time) ([]byte, copy
 		return nil, copyjob.Trigger{}, err
 	}
 	t, err := copyjob.ParseTrigger(body, rules, now)
+	if ie, ok := copyjob.AsInputError(err); ok && ie.Code == copyjob.InputUnknownEventType {
+		return nil, t, fmt.Errorf("the handler would reject this message: %w (send reads %s from its environment, as the handler reads its app setting: set it here too if the handler's differs)", err, config.SettingTriggerEventTypes)
+	}
 	if err != nil {
 		return nil, t, fmt.Errorf("the handler would reject this message: %w", err)
 	}
