@@ -156,6 +156,7 @@ type relReport struct {
 	copiedOnceInOrder        int
 	eventsByType             map[string]int
 	terminalEvents           int
+	completedWithBytes       int
 	rejected                 int
 	deadLettered             int
 	panics                   int
@@ -186,6 +187,7 @@ type relEvent struct {
 		SourceSnapshot      string `json:"sourceSnapshot"`
 		DestinationBlobURL  string `json:"destinationBlobUrl"`
 		DestinationSnapshot string `json:"destinationSnapshot"`
+		BytesCopied         *int64 `json:"bytesCopied"`
 		FailureCode         string `json:"failureCode"`
 		FailureDescription  string `json:"failureDescription"`
 		MessageID           string `json:"messageId"`
@@ -356,6 +358,9 @@ type relDestSnap struct {
 	snapshot string
 	source   time.Time
 	raw      string
+	// progress is the copy progress listed with the snapshot: what the
+	// copy that created it moved.
+	progress copyjob.Progress
 }
 
 func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, terminal map[string][]relEvent, r *relReport) {
@@ -380,6 +385,9 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 				if u, err := url.Parse(ds.raw); err == nil {
 					ds.source, _ = copyjob.ParseSnapshot(u.Query().Get("snapshot"))
 				}
+			}
+			if item.Properties != nil && item.Properties.CopyProgress != nil {
+				ds.progress, _ = copyjob.ParseProgress(*item.Properties.CopyProgress)
 			}
 			listed[name] = append(listed[name], ds)
 		}
@@ -441,8 +449,23 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 				dest, _, _ := copyjob.ParseBlobURL(h.blobURL + "/backups/" + d.name)
 				key := copyjob.JobKey(dest.URL, copyjob.FormatSnapshot(st))
 				for _, e := range terminal[key] {
-					if e.outcome() == "Completed" && e.Data.DestinationSnapshot != got[i].snapshot {
+					if e.outcome() != "Completed" {
+						continue
+					}
+					if e.Data.DestinationSnapshot != got[i].snapshot {
 						r.failf("job %s: Completed names destination snapshot %s, but the copy of %s is %s", key, e.Data.DestinationSnapshot, s.snapshot, got[i].snapshot)
+					}
+					// Completed carries what the copy moved whenever the
+					// destination's listing knows it.
+					listed := got[i].progress
+					switch {
+					case !listed.Known:
+					case e.Data.BytesCopied == nil:
+						r.failf("job %s: Completed carries no bytesCopied, but the listing of destination snapshot %s says %d bytes", key, got[i].snapshot, listed.Bytes)
+					case *e.Data.BytesCopied != listed.Bytes:
+						r.failf("job %s: Completed says bytesCopied %d, but the listing of destination snapshot %s says %d", key, *e.Data.BytesCopied, got[i].snapshot, listed.Bytes)
+					default:
+						r.completedWithBytes++
 					}
 				}
 			}
@@ -607,7 +630,7 @@ func (h *relHarness) table(w *relWorkload, r *relReport) string {
 	row("terminal re-publishes", fmt.Sprintf("%d sends of an already published event id, latest %s after the first (duplicate window %s)",
 		r.republishes, r.maxRepublishGap.Round(time.Second), time.Hour))
 	row("events (after dedup)", sortedMap(r.eventsByType))
-	row("terminal events / jobs", fmt.Sprintf("%d / %d", r.terminalEvents, r.jobs))
+	row("terminal events / jobs", fmt.Sprintf("%d / %d; %d Completed carry the bytesCopied the destination's listing shows", r.terminalEvents, r.jobs, r.completedWithBytes))
 	row("destination snapshots", fmt.Sprintf("%d listed, %d copied exactly once in ascending order, %d byte-identical to their source", r.destSnapshots, r.copiedOnceInOrder, r.verified))
 	row("dead-lettered", r.deadLettered, " (poison by design: none)")
 	row("handler panics", r.panics)

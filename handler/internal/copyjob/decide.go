@@ -40,8 +40,10 @@ type StartDecision struct {
 	Reason string
 	// CopyID is the running copy for AlreadyPending.
 	CopyID string
-	// DestinationSnapshot is the copy's result for AlreadyCompleted.
+	// DestinationSnapshot is the copy's result for AlreadyCompleted, and
+	// BytesCopied what it moved (nil when the service does not say).
 	DestinationSnapshot string
+	BytesCopied         *int64
 }
 
 // StartInput is everything DecideStart looks at.
@@ -77,7 +79,7 @@ func DecideStart(in StartInput) StartDecision {
 		switch d.CopyStatus {
 		case StatusSuccess:
 			if d.DestinationSnapshot != "" {
-				return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: d.DestinationSnapshot}
+				return alreadyCompleted(in, d.DestinationSnapshot)
 			}
 			// Completed must name the destination snapshot; without the
 			// header only the destination's snapshots can.
@@ -102,7 +104,7 @@ func DecideStart(in StartInput) StartDecision {
 			return StartDecision{Action: NeedHistory}
 		}
 		if c, ok := in.History.Find(in.Source, in.Snapshot); ok {
-			return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: c.DestinationSnapshot}
+			return alreadyCompleted(in, c.DestinationSnapshot)
 		}
 		return StartDecision{Action: Supersede,
 			Reason: fmt.Sprintf("newer snapshot %s was already copied; the service only copies snapshots in ascending order", FormatSnapshot(last))}
@@ -116,9 +118,15 @@ func completedFromHistory(in StartInput) StartDecision {
 		return StartDecision{Action: NeedHistory}
 	}
 	if c, ok := in.History.Find(in.Source, in.Snapshot); ok {
-		return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: c.DestinationSnapshot}
+		return alreadyCompleted(in, c.DestinationSnapshot)
 	}
 	return StartDecision{Action: Fail, Code: CopyLost, Reason: missingSnapshotReason}
+}
+
+// alreadyCompleted is the decision to publish Completed again for
+// destination snapshot snap, with the figures the service still reports.
+func alreadyCompleted(in StartInput, snap string) StartDecision {
+	return StartDecision{Action: AlreadyCompleted, DestinationSnapshot: snap, BytesCopied: BytesCopied(in.Destination, in.History, in.Source, in.Snapshot)}
 }
 
 // missingSnapshotReason explains a successful copy whose destination

@@ -55,7 +55,8 @@ const ChainBrokenRemedy = "the source blob was re-created or the last copied sou
 	"delete the destination blob (its snapshots are complete restore points; keep them by copying them elsewhere first) or choose a new destination, then send the snapshot again to start a new chain with a full copy"
 
 // EventData is the data of every outcome event. Fields that do not apply
-// to an outcome are omitted.
+// to an outcome, or that the service did not report, are omitted;
+// BytesCopied is a pointer so that a copy that moved nothing still says 0.
 type EventData struct {
 	JobKey              string          `json:"jobKey,omitempty"`
 	SourceBlobURL       string          `json:"sourceBlobUrl,omitempty"`
@@ -64,7 +65,7 @@ type EventData struct {
 	DestinationSnapshot string          `json:"destinationSnapshot,omitempty"`
 	PreviousSnapshot    string          `json:"previousSnapshot,omitempty"`
 	CopyID              string          `json:"copyId,omitempty"`
-	BytesCopied         int64           `json:"bytesCopied,omitempty"`
+	BytesCopied         *int64          `json:"bytesCopied,omitempty"`
 	StartedAt           *time.Time      `json:"startedAt,omitempty"`
 	CompletedAt         *time.Time      `json:"completedAt,omitempty"`
 	Polls               int             `json:"polls,omitempty"`

@@ -73,13 +73,13 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 		return w.nextPoll(ctx, in, m, dst)
 	case copyjob.PollCompleted:
 		data.DestinationSnapshot = dec.DestinationSnapshot
-		// The base blob's copy properties describe our copy only while it
-		// is the latest; a copy found in history has no figures left.
-		if dst.CopyID == m.CopyID {
-			data.BytesCopied = dst.Progress.Bytes
-			if !dst.CompletedAt.IsZero() {
-				data.CompletedAt = &dst.CompletedAt
-			}
+		// Once a later copy has started, the base blob's properties describe
+		// that one; the destination snapshot's listing still has our figure.
+		if snapshot, err := copyjob.ParseSnapshot(m.Job.Snapshot); err == nil {
+			data.BytesCopied = copyjob.BytesCopied(dst, input.History, m.Job.SourceBlobURL, snapshot)
+		}
+		if dst.CopyID == m.CopyID && !dst.CompletedAt.IsZero() {
+			data.CompletedAt = &dst.CompletedAt
 		}
 		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Int("polls", m.Attempt).Msg("copy completed")
 		return w.publish(ctx, in, copyjob.JobEvent(m.Job, copyjob.Completed, in.now, data))

@@ -41,6 +41,15 @@ func running(status copyjob.CopyStatus) copyjob.Destination {
 	return d
 }
 
+// laterCopy is the destination after a later snapshot's copy started:
+// its base blob's properties describe that copy, no longer ours.
+func laterCopy() copyjob.Destination {
+	d := incremental(srcURL, "2026-11-24T11:30:00.0000000Z", copyjob.StatusPending)
+	d.CopyID = "copy-2"
+	d.Progress = copyjob.Progress{Known: true, Bytes: 10, Total: 1024}
+	return d
+}
+
 func TestPollDecisions(t *testing.T) {
 	key := copyjob.JobKey(dstURL, snapshot)
 	cases := []struct {
@@ -53,9 +62,17 @@ func TestPollDecisions(t *testing.T) {
 		wantEvent copyjob.Outcome
 		wantCode  string
 		wantAbort bool
+		// wantBytes is Completed's bytesCopied as decoded JSON: nil when unknown.
+		wantBytes any
 	}{
 		{name: "pending", dest: running(copyjob.StatusPending), message: pollMessage(3), wantNext: true},
-		{name: "success", dest: running(copyjob.StatusSuccess), message: pollMessage(3), wantEvent: copyjob.Completed},
+		{name: "success", dest: running(copyjob.StatusSuccess), message: pollMessage(3), wantEvent: copyjob.Completed, wantBytes: float64(512)},
+		{name: "success without progress", dest: func() copyjob.Destination {
+			d := running(copyjob.StatusSuccess)
+			d.Progress = copyjob.Progress{}
+			return d
+		}(),
+			message: pollMessage(3), wantEvent: copyjob.Completed},
 		{name: "failed", dest: running(copyjob.StatusFailed), message: pollMessage(3), wantEvent: copyjob.Failed, wantCode: "CopyFailed"},
 		{name: "aborted", dest: running(copyjob.StatusAborted), message: pollMessage(3), wantEvent: copyjob.Failed, wantCode: "CopyAborted"},
 		{name: "deleted", dest: copyjob.Destination{}, message: pollMessage(3), wantEvent: copyjob.Rejected, wantCode: "UnprovenPoll"},
@@ -63,7 +80,11 @@ func TestPollDecisions(t *testing.T) {
 			wantEvent: copyjob.Failed, wantCode: "TimedOut"},
 		{name: "deadline with abort", dest: running(copyjob.StatusPending), abort: true, message: func() copyjob.PollMessage { m := pollMessage(9); m.Deadline = testNow; return m }(),
 			wantEvent: copyjob.Failed, wantCode: "TimedOut", wantAbort: true},
-		{name: "replaced, ours in history", dest: func() copyjob.Destination { d := running(copyjob.StatusPending); d.CopyID = "copy-2"; return d }(), message: pollMessage(3),
+		{name: "replaced, ours in history", dest: laterCopy(), message: pollMessage(3),
+			history: copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T11:59:00.0000000Z",
+				CopyID: "copy-1", Progress: copyjob.Progress{Known: true, Bytes: 300, Total: 1024}}},
+			wantEvent: copyjob.Completed, wantBytes: float64(300)},
+		{name: "replaced, ours in history without progress", dest: laterCopy(), message: pollMessage(3),
 			history: copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T11:59:00.0000000Z"}}, wantEvent: copyjob.Completed},
 		{name: "replaced, lost", dest: func() copyjob.Destination { d := running(copyjob.StatusPending); d.CopyID = "copy-2"; return d }(), message: pollMessage(3),
 			wantEvent: copyjob.Rejected, wantCode: "UnprovenPoll"},
@@ -108,8 +129,8 @@ func TestPollDecisions(t *testing.T) {
 			if c.wantEvent == copyjob.Completed && (data["destinationSnapshot"] == nil || data["polls"] != float64(3)) {
 				t.Errorf("Completed data %v", data)
 			}
-			if c.wantEvent == copyjob.Completed && (data["bytesCopied"] != nil) != (c.dest.CopyID == "copy-1") {
-				t.Errorf("bytesCopied %v with destination copy id %s", data["bytesCopied"], c.dest.CopyID)
+			if c.wantEvent == copyjob.Completed && data["bytesCopied"] != c.wantBytes {
+				t.Errorf("bytesCopied %v, want %v", data["bytesCopied"], c.wantBytes)
 			}
 			if c.wantCode == "CopyFailed" && data["failureDescription"] != "500 InternalError during copy" {
 				t.Errorf("description %v", data["failureDescription"])

@@ -160,7 +160,7 @@ func (w *Worker) carryOut(ctx context.Context, in *invocation, job copyjob.Job, 
 		return w.firstPoll(ctx, in, job, dec.CopyID)
 	case copyjob.AlreadyCompleted:
 		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Msg("already copied; publishing Completed again")
-		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot}))
+		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot, BytesCopied: dec.BytesCopied}))
 	case copyjob.WaitForOtherCopy:
 		return w.deferTrigger(ctx, in, job, deferWait{}, copyjob.RetriesExhausted, dec.Reason)
 	case copyjob.RetryLater:

@@ -83,6 +83,8 @@ func TestDecisionsOnTrigger(t *testing.T) {
 		wantDefer   bool
 		wantOutcome copyjob.Outcome
 		wantCode    string
+		// wantBytes is Completed's bytesCopied as decoded JSON: nil when unknown.
+		wantBytes any
 	}{
 		{name: "absent", dest: copyjob.Destination{}, wantStart: true, wantPoll: true},
 		{name: "diff after success", dest: incremental(srcURL, older, copyjob.StatusSuccess), wantStart: true, wantPoll: true},
@@ -91,7 +93,8 @@ func TestDecisionsOnTrigger(t *testing.T) {
 		{name: "other snapshot pending", dest: incremental(srcURL, older, copyjob.StatusPending), wantDefer: true},
 		{name: "newer copied", dest: incremental(srcURL, newer, copyjob.StatusSuccess), wantOutcome: copyjob.Superseded},
 		{name: "newer copied, ours in history", dest: incremental(srcURL, newer, copyjob.StatusSuccess),
-			history: copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T10:30:00.0000000Z"}}, wantOutcome: copyjob.Completed},
+			history: copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap(snapshot), DestinationSnapshot: "2026-11-24T10:30:00.0000000Z",
+				Progress: copyjob.Progress{Known: true, Bytes: 4096, Total: 8192}}}, wantOutcome: copyjob.Completed, wantBytes: float64(4096)},
 		{name: "not incremental", dest: copyjob.Destination{Exists: true}, wantOutcome: copyjob.Failed, wantCode: "DestinationConflict"},
 		{name: "other source", dest: incremental("https://src.blob.core.windows.net/disks/vm2.vhd", older, copyjob.StatusSuccess), wantOutcome: copyjob.Failed, wantCode: "DestinationConflict"},
 	}
@@ -133,6 +136,9 @@ func TestDecisionsOnTrigger(t *testing.T) {
 			}
 			if c.wantOutcome == copyjob.Completed && data["destinationSnapshot"] == nil {
 				t.Errorf("Completed without destinationSnapshot: %v", data)
+			}
+			if c.wantOutcome == copyjob.Completed && data["bytesCopied"] != c.wantBytes {
+				t.Errorf("bytesCopied %v, want %v", data["bytesCopied"], c.wantBytes)
 			}
 		})
 	}

@@ -15,16 +15,17 @@ type outcome struct {
 	Type string `json:"type"`
 	// Time is when the handler saw the outcome.
 	Time time.Time `json:"time"`
+	// Data's pointers are nil when the event omits the figure: the handler
+	// did not know it.
 	Data struct {
-		SourceBlobURL       string    `json:"sourceBlobUrl"`
-		SourceSnapshot      string    `json:"sourceSnapshot"`
-		DestinationSnapshot string    `json:"destinationSnapshot"`
-		BytesCopied         int64     `json:"bytesCopied"`
-		Polls               int       `json:"polls"`
-		StartedAt           time.Time `json:"startedAt"`
-		CompletedAt         time.Time `json:"completedAt"`
-		FailureCode         string    `json:"failureCode"`
-		FailureDescription  string    `json:"failureDescription"`
+		SourceBlobURL       string     `json:"sourceBlobUrl"`
+		SourceSnapshot      string     `json:"sourceSnapshot"`
+		DestinationSnapshot string     `json:"destinationSnapshot"`
+		BytesCopied         *int64     `json:"bytesCopied"`
+		Polls               *int       `json:"polls"`
+		StartedAt           *time.Time `json:"startedAt"`
+		FailureCode         string     `json:"failureCode"`
+		FailureDescription  string     `json:"failureDescription"`
 	} `json:"data"`
 }
 
@@ -85,10 +86,11 @@ func (s *stack) verify(ctx context.Context, jobs []*job) Summary {
 		o := s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)]
 		r := JobResult{Blob: j.disk.name, Generation: j.generation, SourceSnapshot: j.snapshot, BytesWritten: j.written,
 			Outcome: o.Type, DestinationSnapshot: o.Data.DestinationSnapshot, BytesCopied: o.Data.BytesCopied, Polls: o.Data.Polls}
-		if !o.Data.StartedAt.IsZero() {
+		if o.Data.StartedAt != nil {
 			// From the start of the copy to the Completed event: what the
 			// next workflow step waits for.
-			r.Duration = o.Time.Sub(o.Data.StartedAt)
+			d := o.Time.Sub(*o.Data.StartedAt)
+			r.Duration = &d
 		}
 		switch {
 		case err != nil:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,12 +17,15 @@ type JobResult struct {
 	SourceSnapshot      string
 	Outcome             string
 	DestinationSnapshot string
-	BytesCopied         int64
 	BytesWritten        int64
-	Polls               int
-	Duration            time.Duration
-	Verified            bool
-	Detail              string
+	// BytesCopied, Polls and Duration are nil when the outcome event did
+	// not carry them (a Completed published again from a redelivered
+	// trigger knows no polls or start time): shown as unknown, never as 0.
+	BytesCopied *int64
+	Polls       *int
+	Duration    *time.Duration
+	Verified    bool
+	Detail      string
 }
 
 // Summary is the result of a local run.
@@ -61,8 +65,8 @@ func (s Summary) Print(w io.Writer) {
 		if !j.Verified {
 			verified = "NO: " + j.Detail
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", j.Blob, j.Generation, j.SourceSnapshot, mib(j.BytesWritten), mib(j.BytesCopied),
-			j.Polls, j.Duration.Round(10*time.Millisecond), orDash(j.DestinationSnapshot), verified)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Blob, j.Generation, j.SourceSnapshot, mib(j.BytesWritten), known(j.BytesCopied, mib),
+			known(j.Polls, strconv.Itoa), known(j.Duration, roundDuration), orDash(j.DestinationSnapshot), verified)
 	}
 	_ = tw.Flush()
 	status := "every destination snapshot equals its source snapshot"
@@ -77,9 +81,22 @@ func mib(n int64) string {
 	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
+// unknown stands for a figure nobody reported.
+const unknown = "—"
+
 func orDash(s string) string {
 	if strings.TrimSpace(s) == "" {
-		return "-"
+		return unknown
 	}
 	return s
 }
+
+// known formats *v, or shows unknown when v is nil.
+func known[T any](v *T, format func(T) string) string {
+	if v == nil {
+		return unknown
+	}
+	return format(*v)
+}
+
+func roundDuration(d time.Duration) string { return d.Round(10 * time.Millisecond).String() }
