@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/localrun"
 )
 
@@ -19,8 +19,7 @@ import (
 // stand-ins, no Azure account needed.
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := localrun.Defaults()
-	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("local", "[flags]", "Runs the whole chain on the built-in stand-ins (no Azure account) and verifies every destination snapshot byte for byte.")
 	fs.IntVar(&opts.Blobs, "blobs", opts.Blobs, "number of disks to back up")
 	fs.IntVar(&opts.Generations, "generations", opts.Generations, "snapshots per disk")
 	diskMiB := fs.Int64("disk-mib", opts.DiskBytes>>20, "disk size in MiB")
@@ -32,8 +31,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "bound on the demo")
 	fs.BoolVar(&opts.Keep, "keep", opts.Keep, "keep the stack running after the demo until interrupted")
 	logLevel := fs.String("log-level", "warn", "handler log level (debug, info, warn, error)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	positional, err := cli.Parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := cli.NoArgs(fs, stderr, positional, "local takes flags only"); err != nil {
+		return err
 	}
 	opts.DiskBytes = *diskMiB << 20
 	opts.Out = stdout
@@ -48,6 +51,9 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return nil, nil, err
 		}
 		return app.handler, app.close, nil
+	}
+	if err := opts.Validate(); err != nil {
+		return cli.Refuse(fs, stderr, err)
 	}
 	sum, err := localrun.Run(ctx, opts)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/ops"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/packager"
 )
@@ -35,14 +36,20 @@ var commands = map[string]command{
 	"status":   {"show a destination chain: source, copied snapshots, current copy and ETA", ops.RunStatus},
 }
 
-// errUsage marks errors already explained to the user.
-var errUsage = errors.New("usage")
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
+
+// Exit codes: 0 also after -h; 2 for a command line that was refused with
+// its usage (the flag package's and POSIX utilities' convention); 1 for a
+// failure after that.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The Functions host starts the binary without arguments.
@@ -50,22 +57,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		name, args = args[0], args[1:]
 	}
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 0 && name == "help" {
+			// `handler help send` is `handler send -h`.
+			return run(ctx, []string{args[0], "-h"}, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
 	cmd, ok := commands[name]
 	if !ok {
+		fmt.Fprintf(stderr, "handler: unknown command %q\n\n", redact.Text(name))
 		usage(stderr)
-		return 2
+		return exitUsage
 	}
-	if err := cmd.run(ctx, args, stdout, stderr); err != nil {
-		if !errors.Is(err, errUsage) && !errors.Is(err, ops.ErrUsage) {
-			fmt.Fprintf(stderr, "handler %s: %s\n", name, redact.Text(err.Error()))
-		}
-		return 1
+	err := cmd.run(ctx, args, stdout, stderr)
+	switch {
+	case err == nil, errors.Is(err, cli.ErrHelp):
+		return exitOK
+	case errors.Is(err, cli.ErrUsage):
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "handler %s: %s\n", name, redact.Text(err.Error()))
+		return exitFailure
 	}
-	return 0
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: handler [command] [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: handler [command] [flags]\n\nWithout a command it serves, as the Functions host starts it.\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
@@ -74,4 +94,5 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
+	fmt.Fprintln(w, "\n`handler <command> -h` (or `handler help <command>`) shows a command's flags.")
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 	"github.com/snapcopy/snapcopy/handler/internal/worker"
 )
 
@@ -35,8 +36,13 @@ const invocationTimeout = 2 * time.Minute
 // runServe is what the Functions host runs: read app settings, wire the
 // adapters and serve the invocation protocol on FUNCTIONS_CUSTOMHANDLER_PORT.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("serve takes no arguments; it reads app settings from the environment")
+	fs := cli.NewFlagSet("serve", "", "Serves the custom-handler protocol; the Functions host starts it. It takes no flags: it reads the app settings (README, App settings) from the environment.")
+	positional, err := cli.Parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := cli.NoArgs(fs, stderr, positional, "serve reads app settings from the environment"); err != nil {
+		return err
 	}
 	cfg, err := config.LoadServe(os.Getenv)
 	if err != nil {

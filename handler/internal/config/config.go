@@ -160,7 +160,7 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 	integer(SettingMaxMessageBytes, &c.MaxMessageBytes)
 	str(SettingLogLevel, &c.LogLevel)
 	if needPort && strings.TrimSpace(getenv(SettingPort)) == "" {
-		errs = append(errs, fmt.Errorf("%s is not set (the Functions host sets it)", SettingPort))
+		errs = append(errs, fmt.Errorf("%s is not set (the Functions host sets it; to serve without the host, set it to a free port)", SettingPort))
 	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)

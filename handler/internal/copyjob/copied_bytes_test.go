@@ -26,7 +26,11 @@ func TestBytesCopied(t *testing.T) {
 		{"base blob's last copy is this one", withProgress(copyOf(snapMid, StatusSuccess), 2048), nil, snapMid, 2048},
 		{"base blob's copy still pending: not a final figure", withProgress(copyOf(snapMid, StatusPending), 2048), nil, snapMid, -1},
 		{"base blob's copy failed", withProgress(copyOf(snapMid, StatusFailed), 2048), nil, snapMid, -1},
-		{"base blob's last copy is of another source", func() Destination { d := withProgress(copyOf(snapMid, StatusSuccess), 2048); d.CopySource = otherURL; return d }(), nil, snapMid, -1},
+		{"base blob's last copy is of another source", func() Destination {
+			d := withProgress(copyOf(snapMid, StatusSuccess), 2048)
+			d.CopySource = otherURL
+			return d
+		}(), nil, snapMid, -1},
 		{"a later copy replaced the base blob's properties: the listing", withProgress(copyOf(snapNew, StatusPending), 512), listed, snapOld, 4096},
 		{"the listing says zero bytes: zero, not unknown", withProgress(copyOf(snapNew, StatusSuccess), 512), listed, snapMid, 0},
 		{"listed without progress", copyOf(snapNew, StatusSuccess), listed, snapNew, -1},

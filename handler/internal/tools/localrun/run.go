@@ -72,18 +72,32 @@ var ErrInvalid = errors.New("localrun: invalid options")
 
 // Validate says what is wrong with the options.
 func (o Options) Validate() error {
+	// Each message names the `handler local` flag that sets the option.
 	var errs []error
-	if o.Blobs < 1 || o.Generations < 1 {
-		errs = append(errs, errors.New("blobs and generations must be at least 1"))
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if o.Blobs < 1 {
+		bad("-blobs %d: at least 1 disk", o.Blobs)
+	}
+	if o.Generations < 1 {
+		bad("-generations %d: at least 1 snapshot per disk", o.Generations)
 	}
 	if o.DiskBytes < 1<<20 || o.DiskBytes%pageSize != 0 {
-		errs = append(errs, errors.New("disk size must be at least 1 MiB and a multiple of 512 bytes"))
+		bad("-disk-mib: the disk must be at least 1 MiB and a multiple of 512 bytes (%d bytes asked for)", o.DiskBytes)
 	}
-	if o.WritesPerGeneration < 1 || o.CopyRate < 1 || o.Timeout <= 0 || o.Out == nil || o.Handler == nil {
-		errs = append(errs, errors.New("writes, copy rate and timeout must be positive; Out and Handler are required"))
+	if o.WritesPerGeneration < 1 {
+		bad("-writes %d: at least 1 extent per generation", o.WritesPerGeneration)
+	}
+	if o.CopyRate < 1 {
+		bad("-copy-rate %d: must be a positive number of bytes per second", o.CopyRate)
+	}
+	if o.Timeout <= 0 {
+		bad("-timeout %s: must be positive", o.Timeout)
 	}
 	if o.Bus != BusAMQP && o.Bus != BusMemory {
-		errs = append(errs, fmt.Errorf("bus must be %q or %q, not %q", BusAMQP, BusMemory, o.Bus))
+		bad("-bus %q: must be %q or %q", o.Bus, BusAMQP, BusMemory)
+	}
+	if o.Out == nil || o.Handler == nil {
+		bad("Out and Handler are required (the caller's wiring)")
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))

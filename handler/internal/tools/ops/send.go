@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,9 +10,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobstore"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
 
 // RunSend is `handler send`: it sends a SnapshotCreated for one source
@@ -42,52 +43,69 @@ type sendFlags struct {
 	storageConnection string
 }
 
-func (c sendCommand) parse(args []string, stderr io.Writer) (sendFlags, error) {
+func (c sendCommand) parse(args []string, stdout, stderr io.Writer) (sendFlags, error) {
 	var f sendFlags
 	d := &f.message.Data
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("send", "-source <blob URL> -snapshot <time> [flags]",
+		"Sends a SnapshotCreated to the trigger queue as a producer would, after checking it with the handler's own validator, and prints its message id.",
+		"Service Bus: -connection, or -namespace with Azure credentials (az login, a managed identity; AZURE_CLIENT_ID picks one); without either, $"+
+			config.SettingServiceBusConnection+" or $"+config.SettingServiceBusNamespace+".")
 	fs.StringVar(&d.SourceBlobURL, "source", "", "source base blob URL")
 	fs.StringVar(&d.Snapshot, "snapshot", "", "source snapshot time, e.g. 2026-11-24T10:00:00.1234567Z")
 	fs.StringVar(&d.SnapshotURL, "snapshot-url", "", "…/blob?snapshot=… instead of -source and -snapshot")
 	fs.BoolVar(&f.snapshotNow, "snapshot-now", false, "snapshot -source now (storage credentials) and send that snapshot")
 	fs.StringVar(&d.DestinationBlobURL, "destination", "", "destination blob URL (default: the handler's routing)")
-	fs.StringVar(&d.SourceSAS, "sas", "", "source SAS (sr=b, read); accepted only where SNAPCOPY_ALLOW_MESSAGE_SAS=true")
+	fs.StringVar(&d.SourceSAS, "sas", "", "source SAS (sr=b, read); accepted only where "+config.SettingAllowMessageSAS+"=true")
 	fs.StringVar(&f.message.ID, "id", "", "CloudEvent id and MessageId (default: a random UUID)")
 	fs.StringVar(&f.message.EventType, "type", defaultEventType, "CloudEvent type: by default the handler accepts types whose last words are \"snapshot created\" (com.contoso.backup.snapshot.created), else those in $"+config.SettingTriggerEventTypes)
 	fs.StringVar(&f.queue, "queue", c.envOr(config.SettingTriggerQueue, config.Defaults().TriggerQueue), "trigger queue")
 	// Secrets from the environment are not flag defaults: -h prints defaults.
 	fs.StringVar(&f.bus.ConnectionString, "connection", "", "Service Bus connection string (default $"+config.SettingServiceBusConnection+")")
-	fs.StringVar(&f.bus.Namespace, "namespace", "", "Service Bus namespace FQDN, with Azure credentials (default $"+config.SettingServiceBusNamespace+")")
+	fs.StringVar(&f.bus.Namespace, "namespace", "", "Service Bus namespace host name, with Azure credentials (default $"+config.SettingServiceBusNamespace+")")
 	fs.StringVar(&f.storageConnection, "storage-connection", "", "storage connection string for -snapshot-now; its BlobEndpoint is a storage host for the check, as in the handler (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
-	positional, err := parseInterspersed(fs, args)
+	positional, err := cli.Parse(fs, args, stdout, stderr)
 	if err != nil {
 		return f, err
 	}
-	if f.bus == (busTarget{}) {
-		f.bus = busTarget{ConnectionString: c.getenv(config.SettingServiceBusConnection), Namespace: c.getenv(config.SettingServiceBusNamespace)}
+	var problems []error
+	if len(positional) > 0 {
+		problems = append(problems, fmt.Errorf("unexpected argument %q: send takes flags only", positional[0]))
+	}
+	if f.bus.ConnectionString != "" && f.bus.Namespace != "" {
+		problems = append(problems, errors.New("give -connection or -namespace, not both: a connection string names its namespace itself"))
+	} else {
+		if f.bus == (busTarget{}) {
+			// The handler's rule: a connection string wins over the namespace.
+			f.bus = busTarget{ConnectionString: c.getenv(config.SettingServiceBusConnection)}
+			if f.bus.ConnectionString == "" {
+				f.bus.Namespace = c.getenv(config.SettingServiceBusNamespace)
+			}
+		}
+		problems = append(problems, f.bus.check())
 	}
 	if f.storageConnection == "" {
 		f.storageConnection = c.getenv(config.SettingStorageConnectionString)
 	}
-	var problems []error
-	if len(positional) > 0 {
-		problems = append(problems, fmt.Errorf("unexpected argument %q: send takes flags only", redact.Text(positional[0])))
+	if f.storageConnection != "" {
+		// It names the emulator endpoint for the check even without -snapshot-now.
+		if _, err := blobstore.SharedKeyFromConnectionString(f.storageConnection); err != nil {
+			problems = append(problems, fmt.Errorf("-storage-connection (or $%s): %w", config.SettingStorageConnectionString, err))
+		}
 	}
 	if f.snapshotNow && (d.Snapshot != "" || d.SnapshotURL != "" || d.SourceBlobURL == "") {
 		problems = append(problems, errors.New("-snapshot-now takes -source and no -snapshot or -snapshot-url"))
 	}
-	if f.bus.ConnectionString == "" && f.bus.Namespace == "" {
-		problems = append(problems, fmt.Errorf("give -connection or -namespace (or set %s or %s)", config.SettingServiceBusConnection, config.SettingServiceBusNamespace))
-	}
 	if f.message.ID == "" {
 		f.message.ID = c.newID()
 	}
-	return f, errors.Join(problems...)
+	if err := errors.Join(problems...); err != nil {
+		return f, cli.Refuse(fs, stderr, err)
+	}
+	return f, nil
 }
 
 func (c sendCommand) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := c.parse(args, stderr)
+	f, err := c.parse(args, stdout, stderr)
 	if err != nil {
 		return scrub(err)
 	}
@@ -108,7 +126,7 @@ func (c sendCommand) send(ctx context.Context, f sendFlags, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		auth, err := newStorageAuth(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix))
+		auth, err := newStorageAuth(f.storageConnection, "-storage-connection", c.getenv(config.SettingStorageEndpointSuffix))
 		if err != nil {
 			return err
 		}
@@ -130,7 +148,7 @@ func (c sendCommand) send(ctx context.Context, f sendFlags, stdout, stderr io.Wr
 	}
 	defer closeSender()
 	if err := sender.SendMessage(ctx, f.message.serviceBusMessage(body), nil); err != nil {
-		return fmt.Errorf("send to queue %s: %w", f.queue, err)
+		return explainSendError(fmt.Errorf("send to queue %s: %w", f.queue, err), f.bus, f.queue)
 	}
 	fmt.Fprintf(stderr, "sent %s for %s snapshot %s to queue %s\n", f.message.EventType, redact.URL(trigger.Source.URL), copyjob.FormatSnapshot(trigger.Snapshot), f.queue)
 	fmt.Fprintln(stdout, f.message.ID)

@@ -3,6 +3,7 @@ package ops
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -86,14 +87,28 @@ func (m snapshotCreated) check(rules copyjob.Rules, now time.Time) ([]byte, copy
 		return nil, copyjob.Trigger{}, err
 	}
 	t, err := copyjob.ParseTrigger(body, rules, now)
-	if ie, ok := copyjob.AsInputError(err); ok && ie.Code == copyjob.InputUnknownEventType {
-		return nil, t, fmt.Errorf("the handler would reject this message: %w (send reads %s from its environment, as the handler reads its app setting: set it here too if the handler's differs)", err, config.SettingTriggerEventTypes)
-	}
 	if err != nil {
-		return nil, t, fmt.Errorf("the handler would reject this message: %w", err)
+		return nil, t, fmt.Errorf("the handler would reject this message: %w%s", err, m.hint(err))
 	}
 	return body, t, nil
 }
+
+// hint names the setting that decides a rejection which depends on the
+// environment send runs in, so the user can make it match the handler's.
+func (m snapshotCreated) hint(err error) string {
+	ie, _ := copyjob.AsInputError(err)
+	switch {
+	case ie == nil:
+		return ""
+	case ie.Code == copyjob.InputUnknownEventType:
+		return fmt.Sprintf(" (send reads %s from its environment, as the handler reads its app setting: set it here too if the handler's differs)", config.SettingTriggerEventTypes)
+	case ie.Code == copyjob.InputNotAllowed && slices.ContainsFunc([]string{m.Data.SourceBlobURL, m.Data.SnapshotURL, m.Data.DestinationBlobURL}, isPlainHTTP):
+		return fmt.Sprintf(" (plain http is for the storage emulator, which send knows, as the handler does, from its connection string: give -storage-connection or set %s)", config.SettingStorageConnectionString)
+	}
+	return ""
+}
+
+func isPlainHTTP(raw string) bool { return strings.HasPrefix(strings.ToLower(raw), "http:") }
 
 // serviceBusMessage wraps body the way subscriptions and the handler expect:
 // MessageId = CloudEvent id (duplicate detection makes a repeated send

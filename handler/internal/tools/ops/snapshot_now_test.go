@@ -15,7 +15,7 @@ import (
 // own storage adapter.
 func (e *storageEnv) sourceSnapshots() []time.Time {
 	e.t.Helper()
-	auth, err := newStorageAuth(storageemu.ConnectionString(e.baseURL, sourceAccount), "")
+	auth, err := newStorageAuth(storageemu.ConnectionString(e.baseURL, sourceAccount), "-storage-connection", "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

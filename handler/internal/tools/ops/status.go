@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
 
 // defaultSample is the wait between the two progress readings: long enough
@@ -46,45 +46,43 @@ type statusFlags struct {
 	json              bool
 }
 
-func (c statusCommand) parse(args []string, stderr io.Writer) (statusFlags, error) {
+func (c statusCommand) parse(args []string, stdout, stderr io.Writer) (statusFlags, error) {
 	var f statusFlags
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: handler status <destination blob URL> [flags]")
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("status", "<destination blob URL> [flags]",
+		"Shows one destination chain: its source, the last copied snapshot, the current copy with an ETA, and every restore point.",
+		"Storage: -connection (Shared Key, e.g. the emulator's), else $"+config.SettingStorageConnectionString+", else Azure credentials (az login, a managed identity), which need Storage Blob Data Reader on the destination container.")
 	// Not the flag's default: -h prints defaults, and this one holds a key.
 	fs.StringVar(&f.storageConnection, "connection", "", "storage connection string, Shared Key (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
 	fs.DurationVar(&f.sample, "sample", defaultSample, "time between two progress readings for the ETA; 0 reads once")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
-	positional, err := parseInterspersed(fs, args)
+	positional, err := cli.Parse(fs, args, stdout, stderr)
 	if err != nil {
 		return f, err
 	}
 	if f.storageConnection == "" {
 		f.storageConnection = c.getenv(config.SettingStorageConnectionString)
 	}
-	if len(positional) != 1 {
-		fs.Usage()
-		return f, ErrUsage
-	}
-	if f.sample < 0 {
-		return f, fmt.Errorf("-sample %s must not be negative", f.sample)
+	switch {
+	case len(positional) == 0:
+		return f, cli.Refuse(fs, stderr, errors.New("give the destination blob URL"))
+	case len(positional) > 1:
+		return f, cli.Refuse(fs, stderr, fmt.Errorf("one destination blob URL at a time; %q is one too many", positional[1]))
+	case f.sample < 0:
+		return f, cli.Refuse(fs, stderr, fmt.Errorf("-sample %s must not be negative", f.sample))
 	}
 	dest, query, err := copyjob.ParseBlobURL(positional[0])
 	if err != nil {
-		return f, fmt.Errorf("destination: %w", err)
+		return f, cli.Refuse(fs, stderr, fmt.Errorf("destination: %w", err))
 	}
 	if len(query) > 0 {
-		return f, errors.New("destination: give the base blob URL without a query; authenticate with -connection or Azure credentials")
+		return f, cli.Refuse(fs, stderr, errors.New("destination: give the base blob URL without a query; authenticate with -connection or Azure credentials"))
 	}
 	f.destination = dest
 	return f, nil
 }
 
 func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f, err := c.parse(args, stderr)
+	f, err := c.parse(args, stdout, stderr)
 	if err != nil {
 		return scrub(err)
 	}
@@ -102,8 +100,11 @@ func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io
 // read takes one reading of the destination, and a second one f.sample
 // later while a copy is pending, to estimate its ETA.
 func (c statusCommand) read(ctx context.Context, f statusFlags) (chain, error) {
-	auth, err := newStorageAuth(f.storageConnection, c.getenv(config.SettingStorageEndpointSuffix))
+	auth, err := newStorageAuth(f.storageConnection, "-connection", c.getenv(config.SettingStorageEndpointSuffix))
 	if err != nil {
+		return chain{}, err
+	}
+	if err := auth.fits(f.destination); err != nil {
 		return chain{}, err
 	}
 	store, err := auth.store(c.clock)

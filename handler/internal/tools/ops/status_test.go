@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
 
 // statusRun runs `status` on the env's fake clock; the sleeper advances the
@@ -151,17 +152,17 @@ func TestStatusArgumentErrors(t *testing.T) {
 		"no destination":       {nil, true},
 		"two destinations":     {[]string{e.destURL, e.destURL}, true},
 		"unknown flag":         {[]string{"-bogus", e.destURL}, true},
-		"destination with SAS": {[]string{e.destURL + "?sv=2025-01-05&sig=SECRET"}, false},
-		"not a blob URL":       {[]string{"ftp://host/c/b?sig=SECRET"}, false},
-		"negative sample":      {[]string{"-sample", "-1s", e.destURL}, false},
+		"destination with SAS": {[]string{e.destURL + "?sv=2025-01-05&sig=SECRET"}, true},
+		"not a blob URL":       {[]string{"ftp://host/c/b?sig=SECRET"}, true},
+		"negative sample":      {[]string{"-sample", "-1s", e.destURL}, true},
 	}
 	for name, c := range cases {
 		_, _, err := e.statusRun(c.args...)
 		switch {
 		case err == nil:
 			t.Errorf("%s: accepted", name)
-		case errors.Is(err, ErrUsage) != c.usage:
-			t.Errorf("%s: usage error %v, want %v: %v", name, errors.Is(err, ErrUsage), c.usage, err)
+		case errors.Is(err, cli.ErrUsage) != c.usage:
+			t.Errorf("%s: usage error %v, want %v: %v", name, errors.Is(err, cli.ErrUsage), c.usage, err)
 		case strings.Contains(err.Error(), "SECRET"):
 			t.Errorf("%s: error shows the SAS: %v", name, err)
 		}
@@ -193,7 +194,7 @@ func equalJSON(t *testing.T, got, want any) bool {
 	return true
 }
 
-func TestHelpIsAUsageErrorAndHidesSecretsFromTheEnvironment(t *testing.T) {
+func TestHelpGoesToStdoutAndHidesSecretsFromTheEnvironment(t *testing.T) {
 	secrets := map[string]string{
 		"ServiceBusConnection":               "Endpoint=sb://ns/;SharedAccessKeyName=k;SharedAccessKey=SECRET",
 		"SNAPCOPY_STORAGE_CONNECTION_STRING": "AccountName=a;AccountKey=SECRET",
@@ -207,10 +208,12 @@ func TestHelpIsAUsageErrorAndHidesSecretsFromTheEnvironment(t *testing.T) {
 		"status": {statusCommand{getenv: env}.run, "-sample"},
 	}
 	for name, c := range cases {
-		var errOut bytes.Buffer
-		err := c.run(context.Background(), []string{"-h"}, io.Discard, &errOut)
-		if !errors.Is(err, ErrUsage) || !strings.Contains(errOut.String(), c.mentions) || strings.Contains(errOut.String(), "SECRET") {
-			t.Errorf("%s -h: %v\n%s", name, err, errOut.String())
+		for _, help := range []string{"-h", "--help", "-help"} {
+			var out, errOut bytes.Buffer
+			err := c.run(context.Background(), []string{help}, &out, &errOut)
+			if !errors.Is(err, cli.ErrHelp) || !strings.Contains(out.String(), c.mentions) || errOut.Len() != 0 || strings.Contains(out.String(), "SECRET") {
+				t.Errorf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", name, help, err, out.String(), errOut.String())
+			}
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/redact"
 )
 
 // storageAuth is how the commands authenticate to storage: the Shared Key
@@ -21,6 +22,9 @@ type storageAuth struct {
 	token     azcore.TokenCredential
 	// hosts are where the credentials may go, as in the handler.
 	hosts copyjob.StorageHosts
+	// connectionFlag is the command's flag for a storage connection
+	// string, named when the credentials do not fit the blob.
+	connectionFlag string
 }
 
 // clientOptions keep an operator's command responsive: a few short retries
@@ -28,18 +32,33 @@ type storageAuth struct {
 var clientOptions = azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 2, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 2 * time.Second}}
 
 // newStorageAuth uses connectionString when set, Azure credentials
-// otherwise; endpointSuffix is the cloud's (empty: the public cloud's).
-func newStorageAuth(connectionString, endpointSuffix string) (storageAuth, error) {
+// otherwise; connectionFlag is the flag that sets connectionString and
+// endpointSuffix the cloud's (empty: the public cloud's).
+func newStorageAuth(connectionString, connectionFlag, endpointSuffix string) (storageAuth, error) {
 	hosts := config.StorageHostsFor(connectionString, endpointSuffix)
 	if connectionString == "" {
 		token, err := azureCredential()
-		return storageAuth{token: token, hosts: hosts}, err
+		return storageAuth{token: token, hosts: hosts, connectionFlag: connectionFlag}, err
 	}
 	key, err := blobstore.SharedKeyFromConnectionString(connectionString)
 	if err != nil {
-		return storageAuth{}, fmt.Errorf("storage connection: %w", err)
+		return storageAuth{}, fmt.Errorf("storage connection string (%s or $%s): %w", connectionFlag, config.SettingStorageConnectionString, err)
 	}
-	return storageAuth{sharedKey: key, hosts: hosts}, nil
+	return storageAuth{sharedKey: key, hosts: hosts, connectionFlag: connectionFlag}, nil
+}
+
+// fits refuses, with what to do instead, what the SDK would refuse with a
+// message that does not say it (a token over plain http, a Shared Key of
+// another account), and any host that is not a storage host.
+func (a storageAuth) fits(ref copyjob.BlobRef) error {
+	howToSet := fmt.Sprintf("give %s (or set %s)", a.connectionFlag, config.SettingStorageConnectionString)
+	switch {
+	case a.sharedKey == nil && isPlainHTTP(ref.URL):
+		return fmt.Errorf("%s is plain http and no storage connection string is set; Azure credentials are only sent over https: for the storage emulator or Azurite %s with the connection string the emulator prints", redact.URL(ref.URL), howToSet)
+	case a.sharedKey != nil && a.sharedKey.AccountName() != ref.Account:
+		return fmt.Errorf("the storage connection string is for account %q, the blob is in account %q: %s with that account's connection string, or unset both to use Azure credentials", a.sharedKey.AccountName(), ref.Account, howToSet)
+	}
+	return a.hosts.CheckURL(ref.URL)
 }
 
 // store is the handler's own storage adapter over these credentials.
@@ -56,15 +75,12 @@ func (a storageAuth) store(clk clock.Clock) (*blobstore.Store, error) {
 // blobClient is a plain azblob client for ref, for what the Store does not
 // do (taking a snapshot).
 func (a storageAuth) blobClient(ref copyjob.BlobRef) (*blob.Client, error) {
-	if err := a.hosts.CheckURL(ref.URL); err != nil {
+	if err := a.fits(ref); err != nil {
 		return nil, err
 	}
 	opts := &blob.ClientOptions{ClientOptions: clientOptions}
 	if a.sharedKey == nil {
 		return blob.NewClient(ref.URL, a.token, opts)
-	}
-	if a.sharedKey.AccountName() != ref.Account {
-		return nil, fmt.Errorf("the storage connection string is for account %q, the blob is in %q", a.sharedKey.AccountName(), ref.Account)
 	}
 	return blob.NewClientWithSharedKeyCredential(ref.URL, a.sharedKey, opts)
 }

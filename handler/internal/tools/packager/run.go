@@ -3,20 +3,24 @@ package packager
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
 
 // Run is `handler package [-out dist]`: build the app folder and zip from
 // the repository the command runs in.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("package", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := cli.NewFlagSet("package", "[-out dist]", "Builds <out>/app (for func start) and <out>/snapcopy.zip (for deployment) from the repository it runs in.")
 	out := fs.String("out", "dist", "output directory")
-	if err := fs.Parse(args); err != nil {
+	positional, err := cli.Parse(fs, args, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	if err := cli.NoArgs(fs, stderr, positional, "give the output directory with -out"); err != nil {
 		return err
 	}
 	root, err := moduleRoot()
@@ -46,7 +50,7 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("packager: run it inside the snapcopy repository (no go.mod found)")
+			return "", errors.New("no go.mod in the working directory or above it: run `handler package` inside the snapcopy repository (it builds the handler from source)")
 		}
 		dir = parent
 	}
