@@ -20,6 +20,7 @@ func TestCommandsSayWhatToSet(t *testing.T) {
 	e := newStorageEnv(t)
 	httpSource := e.source.URL()
 	otherAccount := storageemu.ConnectionString(e.baseURL, storageemu.DevAccount) // the source is in prodsource
+	wrongKey := storageemu.ConnectionString(e.baseURL, storageemu.Account{Name: storageemu.DevAccountName, Key: sourceAccount.Key})
 	cases := []struct {
 		name    string
 		env     map[string]string
@@ -45,6 +46,11 @@ func TestCommandsSayWhatToSet(t *testing.T) {
 		{"send -snapshot-now with a malformed storage connection string", nil, runSend,
 			[]string{"-connection", testConn, "-snapshot-now", "-source", httpSource, "-storage-connection", "AccountKey=SECRET"}, true,
 			[]string{"-storage-connection", "SNAPCOPY_STORAGE_CONNECTION_STRING", "AccountName"}},
+		{"send -snapshot-now of a source that does not exist", nil, runSend,
+			[]string{"-connection", testConn, "-snapshot-now", "-source", strings.Replace(httpSource, "/disks/", "/nodisks/", 1), "-storage-connection", storageemu.ConnectionString(e.baseURL, sourceAccount)}, false,
+			[]string{"ContainerNotFound", "check -source"}},
+		{"status with a wrong key", map[string]string{"SNAPCOPY_STORAGE_CONNECTION_STRING": wrongKey}, runStatus, []string{e.destURL}, false,
+			[]string{"HTTP 403", "Storage Blob Data Reader"}},
 		{"status on http without storage credentials", nil, runStatus, []string{e.destURL}, false,
 			[]string{"-connection", "SNAPCOPY_STORAGE_CONNECTION_STRING", "plain http"}},
 		{"status without a destination", nil, runStatus, nil, true, []string{"destination blob URL"}},
@@ -72,7 +78,7 @@ func TestCommandsSayWhatToSet(t *testing.T) {
 					t.Errorf("message does not say %q:\n%s", m, said)
 				}
 			}
-			for _, bad := range []string{"non-TLS", "SECRET"} {
+			for _, bad := range []string{"non-TLS", "SECRET", "RESPONSE "} {
 				if strings.Contains(said+out.String(), bad) {
 					t.Errorf("message says %q:\n%s", bad, said)
 				}
@@ -99,12 +105,19 @@ func TestSendExplainsServiceBusRefusals(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	wrongKey := busemu.ConnectionString(b.Addr(), busemu.DevKeyName, "d3Jvbmcta2V5LWZvci10aGUtc3RhbmQtaW4=")
+	gone, err := busemu.ListenLoopback(busemu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreachable := gone.ConnectionString()
+	_ = gone.Close()
 	cases := map[string]struct {
 		args    []string
 		mention string
 	}{
 		"no such queue": {[]string{"-connection", b.ConnectionString(), "-queue", "snapshot-creatd"}, "-queue"},
 		"wrong key":     {[]string{"-connection", wrongKey}, "Send rights"},
+		"nothing there": {[]string{"-connection", unreachable}, "is running"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

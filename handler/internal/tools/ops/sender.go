@@ -53,6 +53,8 @@ func explainSendError(err error, target busTarget, queue string) error {
 			return fmt.Errorf("%w: the connection string's policy needs Send rights on queue %s", err, queue)
 		}
 		return fmt.Errorf("%w: the signed-in identity needs the Azure Service Bus Data Sender role on queue %s (roles take minutes to apply)", err, queue)
+	case azservicebus.CodeConnectionLost:
+		return fmt.Errorf("%w: the namespace could not be reached: check that it (or `handler busemu`) is running and that the connection string's Endpoint or -namespace names it", err)
 	case azservicebus.CodeNotFound:
 		return fmt.Errorf("%w: the namespace has no queue %s: give the trigger queue with -queue (or set %s)", err, queue, config.SettingTriggerQueue)
 	}

@@ -18,7 +18,8 @@ func takeSnapshot(ctx context.Context, auth storageAuth, source copyjob.BlobRef)
 	}
 	resp, err := client.CreateSnapshot(ctx, nil)
 	if err != nil {
-		return "", fmt.Errorf("snapshot %s: %w", source.URL, err)
+		return "", explainStorageError(fmt.Errorf("snapshot %s: %w", source.URL, err), "snapshot "+source.URL,
+			"Storage Blob Data Contributor on the source container", "the source blob does not exist: check -source")
 	}
 	if resp.Snapshot == nil {
 		return "", errors.New("snapshot: the service returned no snapshot time")

@@ -88,7 +88,7 @@ func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io
 	}
 	ch, err := c.read(ctx, f)
 	if err != nil {
-		return scrub(err)
+		return scrub(explainStorageError(err, "read "+f.destination.URL, "Storage Blob Data Reader on the destination container", "check the destination URL"))
 	}
 	if f.json {
 		return ch.writeJSON(redactingWriter{stdout})
