@@ -14,14 +14,10 @@ import (
 func runBusemu(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("busemu", "[-addr 127.0.0.1:5672]", "Serves AMQP 1.0 on loopback with snapcopy's queues and topic; prints the connection string to use.")
 	addr := fs.String("addr", "127.0.0.1:5672", "loopback address to listen on")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
-	if err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "give the address with -addr"); err != nil {
 		return err
 	}
-	if err := cli.NoArgs(fs, stderr, positional, "give the address with -addr"); err != nil {
-		return err
-	}
-	err = busemu.Serve(ctx, *addr, busemu.Options{}, func(bound string) {
+	err := busemu.Serve(ctx, *addr, busemu.Options{}, func(bound string) {
 		fmt.Fprintf(stdout, "Service Bus stand-in listening on %s\nconnection string: %s\n", bound, busemu.ConnectionString(bound, busemu.DevKeyName, busemu.DevKey))
 	})
 	return explainListen(err, busemu.ErrNotLoopback, *addr)

@@ -16,11 +16,7 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	addr := fs.String("addr", "127.0.0.1:10000", "loopback address to listen on")
 	rate := fs.Int64("copy-rate", storageemu.DefaultCopyRate, "incremental copy speed in bytes per second")
 	newCode := fs.Bool("new-error-code", false, "answer IncrementalCopyOfEarlierSnapshotNotAllowed instead of the historic misspelled code")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs, stderr, positional, "give the address with -addr"); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "give the address with -addr"); err != nil {
 		return err
 	}
 	if *rate <= 0 {
@@ -30,7 +26,7 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *newCode {
 		opts.EarlierSnapshotErrorCode = storageemu.EarlierSnapshotCodeCurrent
 	}
-	err = storageemu.Serve(ctx, *addr, opts, func(bound string) {
+	err := storageemu.Serve(ctx, *addr, opts, func(bound string) {
 		base := "http://" + bound
 		fmt.Fprintf(stdout, "storage emulator listening on %s\n", base)
 		fmt.Fprintf(stdout, "connection string: %s\n", storageemu.ConnectionString(base, storageemu.DevAccount))

@@ -31,11 +31,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "bound on the demo")
 	fs.BoolVar(&opts.Keep, "keep", opts.Keep, "keep the stack running after the demo until interrupted")
 	logLevel := fs.String("log-level", "warn", "handler log level (debug, info, warn, error)")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs, stderr, positional, "local takes flags only"); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "local takes flags only"); err != nil {
 		return err
 	}
 	opts.DiskBytes = *diskMiB << 20

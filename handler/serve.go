@@ -37,11 +37,7 @@ const invocationTimeout = 2 * time.Minute
 // adapters and serve the invocation protocol on FUNCTIONS_CUSTOMHANDLER_PORT.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("serve", "", "Serves the custom-handler protocol; the Functions host starts it. It takes no flags: it reads the app settings (README, App settings) from the environment.")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs, stderr, positional, "serve reads app settings from the environment"); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "serve reads app settings from the environment"); err != nil {
 		return err
 	}
 	cfg, err := config.LoadServe(os.Getenv)

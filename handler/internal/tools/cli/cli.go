@@ -86,10 +86,12 @@ func Refuse(fs *flag.FlagSet, stderr io.Writer, problem error) error {
 	return fmt.Errorf("%w: %w", ErrUsage, problem)
 }
 
-// NoArgs refuses positional arguments of a command that takes none.
-func NoArgs(fs *flag.FlagSet, stderr io.Writer, positional []string, why string) error {
-	if len(positional) == 0 {
-		return nil
+// ParseFlagsOnly is Parse for a command that takes no positional
+// arguments; why tells the user where the argument belongs instead.
+func ParseFlagsOnly(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, why string) error {
+	positional, err := Parse(fs, args, stdout, stderr)
+	if err != nil || len(positional) == 0 {
+		return err
 	}
 	return Refuse(fs, stderr, fmt.Errorf("unexpected argument %q: %s", positional[0], why))
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -48,7 +49,7 @@ func TestParse(t *testing.T) {
 func TestRefuseDoesNotRepeatASecret(t *testing.T) {
 	fs := NewFlagSet("demo", "")
 	var errOut bytes.Buffer
-	err := NoArgs(fs, &errOut, []string{"https://a.blob.core.windows.net/c/b?sv=1&sig=SECRET"}, "demo takes none")
+	err := ParseFlagsOnly(fs, []string{"https://a.blob.core.windows.net/c/b?sv=1&sig=SECRET"}, io.Discard, &errOut, "demo takes none")
 	if !errors.Is(err, ErrUsage) || strings.Contains(errOut.String(), "SECRET") || !strings.Contains(errOut.String(), "demo takes none") {
 		t.Fatalf("err %v, stderr:\n%s", err, errOut.String())
 	}

@@ -16,11 +16,7 @@ import (
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("package", "[-out dist]", "Builds <out>/app (for func start) and <out>/snapcopy.zip (for deployment) from the repository it runs in.")
 	out := fs.String("out", "dist", "output directory")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
-	if err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs, stderr, positional, "give the output directory with -out"); err != nil {
+	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "give the output directory with -out"); err != nil {
 		return err
 	}
 	root, err := moduleRoot()
