@@ -55,6 +55,18 @@ type PollPolicy struct {
 	// slow-down too readily makes polls late, a speed-up at worst costs an
 	// early poll.
 	Rise, Fall float64
+	// Follow is the weight (0..1] of a new rate measurement in the pace,
+	// the recent rate that says when a copy that slowed down will end. The
+	// smoothed rate (Rise, Fall) paces the approach and the guard; the
+	// pace only the polls of a copy the smoothed rate says is due, which
+	// it would otherwise poll every Step until its slower end.
+	Follow float64
+	// AgeShare is the share of its largest possible age a figure is taken
+	// to have when the next poll is aimed at the end, once the copy has
+	// run 2×Stale. Taking every figure as old as it can be aims every poll
+	// early by up to Stale, which costs polls close to the end; the guard
+	// still takes the largest age.
+	AgeShare float64
 	// Stale is the oldest x-ms-copy-progress is assumed to be: the service
 	// refreshes the figure periodically, and between refreshes every read
 	// returns the same old figure.
@@ -80,7 +92,7 @@ type PollPolicy struct {
 func DefaultPollPolicy() PollPolicy {
 	return PollPolicy{
 		MinDelay: 5 * time.Second, MaxDelay: 10 * time.Minute,
-		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2,
+		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2, Follow: 0.5, AgeShare: 0.5,
 		Stale: 30 * time.Second, Surge: 5, FastestRate: 256 << 20,
 		ShortLate: time.Minute, LongLate: 5 * time.Minute, LongCopy: time.Hour,
 		Delivery: 2 * time.Second,
@@ -101,6 +113,9 @@ type PolicyState struct {
 	// Rate is the smoothed transfer rate in bytes per second; 0 while
 	// unknown.
 	Rate float64 `json:"rate,omitempty"`
+	// Pace is the recent transfer rate in bytes per second (Follow); 0
+	// while unknown.
+	Pace float64 `json:"pace,omitempty"`
 	// SeenFor is how long before LastAt the same progress was first seen.
 	SeenFor time.Duration `json:"seenFor,omitempty"`
 	// Age bounds how old the progress was when first seen: the gap since
@@ -154,6 +169,14 @@ func (p PollPolicy) Next(state PolicyState, obs Observation) (time.Duration, Pol
 	switch {
 	case est.rateKnown && moved:
 		delay = p.lead(est.end.Sub(obs.Now))
+		if delay <= p.Step {
+			// Due at the smoothed rate, yet still moving: it slowed
+			// down, and the recent pace says when it ends.
+			delay = p.lead(est.paced.Sub(obs.Now))
+		}
+	case est.rateKnown && next.LastBytes >= next.LastTotal:
+		// Every byte is copied but the copy is still pending: nothing
+		// says when it ends, so back off, within the guard.
 	case est.rateKnown:
 		// Stalled, or the service has not refreshed the figure yet: back
 		// off, but not past the estimated end.
@@ -164,11 +187,12 @@ func (p PollPolicy) Next(state PolicyState, obs Observation) (time.Duration, Pol
 		delay = min(delay, p.Step)
 	}
 	delay = min(delay, time.Duration(float64(max(0, running-p.MinDelay))*p.Horizon))
-	if !est.rateKnown && running > p.Stale {
-		// The figure has been refreshed since the start and still reports
-		// nothing: the service does not report intermediate progress, and
-		// only the total is known. No poll before the copy could end.
-		delay = max(delay, est.earliest.Sub(obs.Now))
+	if est.rateKnown || running > p.Stale {
+		// No poll before the copy could end at FastestRate (the whole
+		// wait, if the service reports no intermediate progress): a poll
+		// that cannot see the end only refines an estimate, which the
+		// polls after it do anyway.
+		delay = max(delay, est.physical.Sub(obs.Now))
 	}
 	delay = p.clamp(p.jitter(delay, obs.Rand))
 	delay = max(p.MinDelay, min(delay, p.guard(est, obs)))
@@ -185,6 +209,9 @@ func (s PolicyState) sane(obs Observation) PolicyState {
 	}
 	if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
 		s.Rate = 0
+	}
+	if !(s.Pace > 0) || math.IsInf(s.Pace, 0) {
+		s.Pace = 0
 	}
 	s.SeenFor = max(0, min(s.SeenFor, s.LastAt.Sub(obs.StartedAt)))
 	s.Age, s.Refresh, s.LastDelay = max(0, s.Age), max(0, s.Refresh), max(0, s.LastDelay)
@@ -217,7 +244,7 @@ func (p PollPolicy) observe(state PolicyState, obs Observation) (next PolicyStat
 			next.Refresh = span
 		}
 	}
-	next.Rate = p.updateRate(state, obs)
+	next.Rate, next.Pace = p.updateRate(state, obs)
 	return next, true
 }
 
@@ -226,7 +253,7 @@ func (p PollPolicy) observe(state PolicyState, obs Observation) (next PolicyStat
 // figure that stayed unchanged over several polls does not stretch the
 // interval. A copy's first figure is measured from its start, as is any
 // figure after one of 0 bytes: the copy had that much at its start already.
-func (p PollPolicy) updateRate(state PolicyState, obs Observation) float64 {
+func (p PollPolicy) updateRate(state PolicyState, obs Observation) (float64, float64) {
 	since, from := state.LastAt.Add(-state.SeenFor), state.LastBytes
 	switch {
 	case state.LastAt.IsZero() || state.LastBytes == 0:
@@ -234,23 +261,27 @@ func (p PollPolicy) updateRate(state PolicyState, obs Observation) float64 {
 	case obs.Total != state.LastTotal || obs.Bytes < state.LastBytes:
 		// The copy started over. The throughput seen so far is still the
 		// best guess for the new run; it is measured again at the next poll.
-		return state.Rate
+		return state.Rate, state.Pace
 	}
 	elapsed := obs.Now.Sub(since).Seconds()
 	copied := obs.Bytes - from
 	if elapsed <= 0 || copied <= 0 {
 		// Nothing new was copied: the figure says nothing about the rate
-		// after the copy resumes, so keep the old estimate.
-		return state.Rate
+		// after the copy resumes, so keep the old estimates.
+		return state.Rate, state.Pace
 	}
 	measured := float64(copied) / elapsed
+	pace := measured
+	if state.Pace > 0 {
+		pace = state.Pace + p.Follow*(measured-state.Pace)
+	}
 	switch {
 	case state.Rate <= 0:
-		return measured
+		return measured, pace
 	case measured > state.Rate:
-		return state.Rate + p.Rise*(measured-state.Rate)
+		return state.Rate + p.Rise*(measured-state.Rate), pace
 	default:
-		return state.Rate + p.Fall*(measured-state.Rate)
+		return state.Rate + p.Fall*(measured-state.Rate), pace
 	}
 }
 
@@ -258,17 +289,22 @@ func (p PollPolicy) updateRate(state PolicyState, obs Observation) float64 {
 // the earliest it could.
 type estimate struct {
 	rateKnown bool
-	// end is the end at the smoothed rate, counted from the earliest
-	// instant the figure can describe.
+	// end is the end at the smoothed rate, counted from a likely instant
+	// of the figure (AgeShare of its largest age before it was seen).
 	end time.Time
+	// paced is the end at the recent pace, from the same instant.
+	paced time.Time
 	// earliest is the soonest the copy could end.
 	earliest time.Time
+	// physical is the soonest it could end at FastestRate.
+	physical time.Time
 }
 
 func (p PollPolicy) estimate(s PolicyState, obs Observation) estimate {
 	if s.Rate <= 0 || s.LastTotal <= 0 || s.LastAt.IsZero() {
 		// Only the total, if any, is known.
-		return estimate{earliest: obs.StartedAt.Add(seconds(float64(s.LastTotal) / p.FastestRate))}
+		e := obs.StartedAt.Add(seconds(float64(s.LastTotal) / p.FastestRate))
+		return estimate{earliest: e, physical: e}
 	}
 	// The figure describes the copy as it was when the service last
 	// refreshed it: no earlier than Age before the poll that first saw
@@ -284,11 +320,25 @@ func (p PollPolicy) estimate(s PolicyState, obs Observation) estimate {
 		age = min(age, s.Age)
 	}
 	from := latest(at.Add(-age), s.LastAt.Add(-stale))
-	left := float64(max(0, s.LastTotal-s.LastBytes)) / s.Rate
+	physical := obs.StartedAt.Add(seconds(float64(s.LastTotal) / p.FastestRate))
+	rest := float64(max(0, s.LastTotal-s.LastBytes))
+	pace := s.Pace
+	if pace <= 0 {
+		pace = s.Rate
+	}
+	// The end is aimed at from a likelier instant than the oldest; a
+	// young copy's figures are few and may all be that old.
+	share := 1.0
+	if obs.Now.Sub(obs.StartedAt) >= 2*p.Stale {
+		share = p.AgeShare
+	}
+	likely := latest(at.Add(-scale(age, share)), s.LastAt.Add(-scale(stale, share)))
 	return estimate{
 		rateKnown: true,
-		end:       from.Add(seconds(left)),
-		earliest:  from.Add(seconds(left / p.Surge)),
+		end:       likely.Add(seconds(rest / s.Rate)),
+		paced:     likely.Add(seconds(rest / pace)),
+		earliest:  latest(from.Add(seconds(rest/s.Rate/p.Surge)), physical),
+		physical:  physical,
 	}
 }
 
@@ -329,6 +379,8 @@ func (p PollPolicy) jitter(d time.Duration, r float64) time.Duration {
 func (p PollPolicy) clamp(d time.Duration) time.Duration {
 	return max(p.MinDelay, min(p.MaxDelay, d))
 }
+
+func scale(d time.Duration, f float64) time.Duration { return time.Duration(float64(d) * f) }
 
 // seconds converts to a Duration, saturating far beyond any copy's length.
 func seconds(s float64) time.Duration {

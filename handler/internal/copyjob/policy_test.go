@@ -2,6 +2,7 @@ package copyjob
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 )
@@ -39,26 +40,26 @@ func TestPollPolicyNext(t *testing.T) {
 			wantRate:  10.0 / 7, wantBytes: 10,
 		},
 		{
-			name:  "ETA counted from the oldest the figure can be (Stale)",
+			name:  "ETA counted from AgeShare of the oldest the figure can be (Stale)",
 			state: PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
 			obs:   Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000},
-			// 100s left from now-30s: the end is 70s away; wait half of it
+			// 100s left from now-15s: the end is 85s away; wait half of it
 			// plus MinDelay.
-			wantDelay: 40 * time.Second,
+			wantDelay: 47500 * time.Millisecond,
 			wantRate:  10, wantBytes: 2000,
 		},
 		{
 			name:      "a learnt refresh period narrows the figure's age",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second, Refresh: 4 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000},
-			wantDelay: 53 * time.Second, // the end 96s away
+			wantDelay: 54 * time.Second, // the end 98s away
 			wantRate:  10, wantBytes: 2000, wantRefresh: 4 * time.Second,
 		},
 		{
 			name:      "close to the end: poll at the estimated end itself",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 2130, LastAt: before, Rate: 10, LastDelay: 100 * time.Second, Refresh: 4 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 2130},
-			wantDelay: 9 * time.Second, // 13s left from now-4s
+			wantDelay: 10500 * time.Millisecond, // 13s left from now-2s: half of it plus MinDelay
 			wantRate:  10, wantBytes: 2000, wantRefresh: 4 * time.Second,
 		},
 		{
@@ -67,6 +68,38 @@ func TestPollPolicyNext(t *testing.T) {
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2990, Total: 3000},
 			wantDelay: 8 * time.Second,
 			wantRate:  19.9, wantBytes: 2990,
+		},
+		{
+			name: "due at the smoothed rate, still moving: the recent pace aims the next poll",
+			// Measured 5 B/s moves the rate from 20 to 17 B/s: the 300 B left
+			// are due within Step, but at the pace of 5 B/s they take 60s
+			// from now-15s.
+			state:     PolicyState{LastBytes: 1500, LastTotal: 2300, LastAt: before, Rate: 20, Pace: 5, LastDelay: 100 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 2300},
+			wantDelay: 27500 * time.Millisecond,
+			wantRate:  17, wantBytes: 2000,
+		},
+		{
+			name:      "every byte copied, still pending: back off",
+			state:     PolicyState{LastBytes: 3000, LastTotal: 3000, LastAt: now.Add(-20 * time.Second), Rate: 10, LastDelay: 20 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 3000, Total: 3000},
+			wantDelay: 40 * time.Second,
+			wantRate:  10, wantBytes: 3000,
+		},
+		{
+			name:      "every byte copied, still pending: the back-off stops at the guard",
+			state:     PolicyState{LastBytes: 3000, LastTotal: 3000, LastAt: now.Add(-100 * time.Second), Rate: 10, LastDelay: 100 * time.Second},
+			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 3000, Total: 3000},
+			wantDelay: 58 * time.Second,
+			wantRate:  10, wantBytes: 3000,
+		},
+		{
+			name: "young copy with a large total: no poll before total/FastestRate",
+			// 30 GiB cannot be copied in less than 120s at 256 MiB/s: the
+			// span observed (Horizon) does not hold the next poll.
+			obs:       Observation{Now: t0.Add(7 * time.Second), StartedAt: t0, HasProgress: true, Bytes: 10 << 20, Total: 30 << 30},
+			wantDelay: 113 * time.Second,
+			wantRate:  float64(10<<20) / 7, wantBytes: 10 << 20,
 		},
 		{
 			name:      "far from the end: clamped down to MaxDelay",
@@ -95,14 +128,14 @@ func TestPollPolicyNext(t *testing.T) {
 			name:      "speed-up is believed at once (Rise 1)",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 10000, LastAt: before, Rate: 10, LastDelay: 100 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 5000, Total: 10000},
-			wantDelay: 52500 * time.Millisecond, // 5000 B at 40 B/s = 125s left from now-30s
+			wantDelay: 58 * time.Second, // guard: at 200 B/s the 5000 B left take 25s from now-30s
 			wantRate:  40, wantBytes: 5000,
 		},
 		{
 			name:      "slow-down is believed slowly (Fall 0.2)",
 			state:     PolicyState{LastBytes: 1000, LastTotal: 2800, LastAt: before, Rate: 15, LastDelay: 100 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 1500, Total: 2800},
-			wantDelay: 40 * time.Second, // measured 5 B/s moves 15 to 13: 100s left
+			wantDelay: 47500 * time.Millisecond, // measured 5 B/s moves 15 to 13: 100s left from now-15s
 			wantRate:  13, wantBytes: 1500,
 		},
 		{
@@ -118,7 +151,7 @@ func TestPollPolicyNext(t *testing.T) {
 			// 10 B/s, not 50 B/s.
 			state:     PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-20 * time.Second), SeenFor: 80 * time.Second, Age: 5 * time.Second, Rate: 10, LastDelay: 20 * time.Second},
 			obs:       Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000},
-			wantDelay: 45 * time.Second, // made within the last 20s: 100s left from now-20s
+			wantDelay: 50 * time.Second, // made within the last 20s: 100s left from now-10s
 			wantRate:  10, wantBytes: 2000, wantRefresh: 105 * time.Second,
 		},
 		{
@@ -209,7 +242,7 @@ func TestPollPolicyJitterRange(t *testing.T) {
 	p := DefaultPollPolicy()
 	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	state := PolicyState{LastBytes: 1000, LastTotal: 3000, LastAt: t0.Add(10*time.Minute - 100*time.Second), Rate: 10}
-	const unjittered = 40 * time.Second
+	const unjittered = 47500 * time.Millisecond
 	lo, hi := time.Duration(float64(unjittered)*(1-p.Jitter)), time.Duration(float64(unjittered)*(1+p.Jitter))
 	for _, r := range []float64{0, 0.1, 0.5, 0.9, 0.999999} {
 		delay, _ := p.Next(state, Observation{Now: t0.Add(10 * time.Minute), StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000, Rand: r})
@@ -238,7 +271,7 @@ func TestPollPolicyFirst(t *testing.T) {
 
 func TestPolicyStateJSON(t *testing.T) {
 	at := time.Date(2026, 11, 24, 10, 0, 0, 123456789, time.UTC)
-	in := PolicyState{LastBytes: 1 << 40, LastTotal: 2 << 40, LastAt: at, LastDelay: 90 * time.Second, Rate: 123456.789,
+	in := PolicyState{LastBytes: 1 << 40, LastTotal: 2 << 40, LastAt: at, LastDelay: 90 * time.Second, Rate: 123456.789, Pace: 65432.1,
 		SeenFor: 40 * time.Second, Age: 9 * time.Second, Refresh: 12 * time.Second}
 	b, err := json.Marshal(in)
 	if err != nil {
@@ -268,7 +301,9 @@ func TestPollPolicyHostileState(t *testing.T) {
 	now := t0.Add(10 * time.Minute)
 	obs := Observation{Now: now, StartedAt: t0, HasProgress: true, Bytes: 2000, Total: 3000, Rand: 0.5}
 	for _, s := range []PolicyState{
-		{LastBytes: -5, LastTotal: -1, LastAt: now.Add(time.Hour), Rate: -3},
+		{LastBytes: -5, LastTotal: -1, LastAt: now.Add(time.Hour), Rate: -3, Pace: -3},
+		{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-time.Second), Rate: 10, Pace: math.Inf(1)},
+		{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-time.Second), Rate: 10, Pace: 1e-300},
 		{LastBytes: 1000, LastTotal: 3000, LastAt: t0.Add(-time.Hour), Rate: 1e308},
 		{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-time.Second), SeenFor: -time.Hour, Age: -time.Hour, Refresh: -time.Hour, LastDelay: -time.Hour, Rate: 10},
 		{LastBytes: 1000, LastTotal: 3000, LastAt: now.Add(-time.Second), SeenFor: 1 << 62, Age: 1 << 62, Refresh: 1, LastDelay: 1 << 62, Rate: 1e-300},
@@ -277,7 +312,7 @@ func TestPollPolicyHostileState(t *testing.T) {
 		if delay < p.MinDelay || delay > p.MaxDelay {
 			t.Errorf("state %+v: delay %v", s, delay)
 		}
-		if next.SeenFor < 0 || next.Age < 0 || next.Refresh < 0 || next.Rate < 0 || next.LastAt != now {
+		if next.SeenFor < 0 || next.Age < 0 || next.Refresh < 0 || next.Rate < 0 || !(next.Pace >= 0) || math.IsInf(next.Pace, 0) || next.LastAt != now {
 			t.Errorf("state %+v carried on as %+v", s, next)
 		}
 	}
@@ -364,6 +399,16 @@ func TestPollPolicyOnSimulatedTime(t *testing.T) {
 		c.progress = steadyThenJump(c.total, c.end, c.end, 1)
 		polls := c.poll(t, p)
 		if l := late(polls, c.end); l > p.Step+time.Second || len(polls) > 5*6+15 {
+			t.Errorf("seen %v late after %d polls", l, len(polls))
+		}
+	})
+	t.Run("every byte copied 45 min before the end: backs off to the guard, not every Step", func(t *testing.T) {
+		c := simCopy{total: 1 << 36, end: 50 * time.Minute, refresh: 5 * time.Second}
+		steady := steadyThenJump(c.total, 5*time.Minute, 5*time.Minute, 1)
+		c.progress = func(t time.Duration) int64 { return min(c.total, steady(t)) }
+		polls := c.poll(t, p)
+		// Every ShortLate for 45 min is about 46 polls; every Step, 300.
+		if l := late(polls, c.end); l > p.ShortLate || len(polls) > 70 {
 			t.Errorf("seen %v late after %d polls", l, len(polls))
 		}
 	})

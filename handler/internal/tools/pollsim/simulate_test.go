@@ -94,7 +94,7 @@ func TestAdaptiveOnSteadyCopy(t *testing.T) {
 	if !o.Detected || o.Delay > p.MinDelay+1500*time.Millisecond || o.Polls > 3*60/10+12 {
 		t.Fatalf("outcome %+v", o)
 	}
-	if o.StateBytes == 0 || o.StateBytes > 200 {
+	if o.StateBytes == 0 || o.StateBytes > 250 {
 		t.Fatalf("policy state of %d bytes", o.StateBytes)
 	}
 }
