@@ -62,11 +62,13 @@ type PollPolicy struct {
 	// it would otherwise poll every Step until its slower end.
 	Follow float64
 	// AgeShare is the share of its largest possible age a figure is taken
-	// to have when the next poll is aimed at the end, once the copy has
-	// run 2×Stale. Taking every figure as old as it can be aims every poll
+	// to have when the next poll is aimed at the end of a copy that has run
+	// Settled. Taking every figure as old as it can be aims every poll
 	// early by up to Stale, which costs polls close to the end; the guard
-	// still takes the largest age.
+	// still takes the largest age. Before Settled the copy's figures are
+	// few and may all be that old.
 	AgeShare float64
+	Settled  time.Duration
 	// Stale is the oldest x-ms-copy-progress is assumed to be: the service
 	// refreshes the figure periodically, and between refreshes every read
 	// returns the same old figure.
@@ -92,7 +94,7 @@ type PollPolicy struct {
 func DefaultPollPolicy() PollPolicy {
 	return PollPolicy{
 		MinDelay: 5 * time.Second, MaxDelay: 10 * time.Minute,
-		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2, Follow: 0.5, AgeShare: 0.5,
+		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2, Follow: 0.5, AgeShare: 0.5, Settled: 5 * time.Minute,
 		Stale: 30 * time.Second, Surge: 5, FastestRate: 256 << 20,
 		ShortLate: time.Minute, LongLate: 5 * time.Minute, LongCopy: time.Hour,
 		Delivery: 2 * time.Second,
@@ -326,10 +328,9 @@ func (p PollPolicy) estimate(s PolicyState, obs Observation) estimate {
 	if pace <= 0 {
 		pace = s.Rate
 	}
-	// The end is aimed at from a likelier instant than the oldest; a
-	// young copy's figures are few and may all be that old.
+	// The end is aimed at from a likelier instant than the oldest.
 	share := 1.0
-	if obs.Now.Sub(obs.StartedAt) >= 2*p.Stale {
+	if obs.Now.Sub(obs.StartedAt) >= p.Settled {
 		share = p.AgeShare
 	}
 	likely := latest(at.Add(-scale(age, share)), s.LastAt.Add(-scale(stale, share)))
