@@ -113,23 +113,27 @@ func TestCopyBlobSourceAuthorization(t *testing.T) {
 	f := newCopyFixture(t, Options{})
 	s1 := f.snapshot(f.source)
 	base := f.blobURL(f.src, "disks", "vm.vhd")
-	good := f.blobSAS(f.src, "disks", "vm.vhd", "", "r", testStart.Add(-time.Hour), testStart.Add(time.Hour))
-	snapshotSAS := f.blobSAS(f.src, "disks", "vm.vhd", s1, "r", testStart.Add(-time.Hour), testStart.Add(time.Hour))
-	forged := f.blobSAS(backupAccount, "disks", "vm.vhd", "", "r", testStart.Add(-time.Hour), testStart.Add(time.Hour))
+	// Each successful copy advances the clock by an hour to finish it; the
+	// SAS tokens outlive all of them, so only what a case names can fail it.
+	expiry := testStart.Add(24 * time.Hour)
+	good := f.blobSAS(f.src, "disks", "vm.vhd", "", "r", testStart.Add(-time.Hour), expiry)
+	snapshotSAS := f.blobSAS(f.src, "disks", "vm.vhd", s1, "r", testStart.Add(-time.Hour), expiry)
+	forged := f.blobSAS(backupAccount, "disks", "vm.vhd", "", "r", testStart.Add(-time.Hour), expiry)
 	target := f.pageBlob(f.dst, "copies", "t.vhd")
-	for name, c := range map[string]struct {
+	for _, c := range []struct {
+		name   string
 		source string
 		status int
 		code   string
 	}{
-		"another account, no SAS": {snapshotURL(base, s1, ""), http.StatusForbidden, "CannotVerifyCopySource"},
-		"forged SAS":              {snapshotURL(base, s1, forged), http.StatusForbidden, "CannotVerifyCopySource"},
-		"missing snapshot, SAS":   {snapshotURL(base, "2020-01-01T00:00:00.0000000Z", good), http.StatusNotFound, "CannotVerifyCopySource"},
-		"not a blob URL":          {"http://127.0.0.1/only-account", http.StatusConflict, "InvalidSourceBlobUrl"},
-		"sr=b SAS":                {snapshotURL(base, s1, good), 0, ""},
-		"sr=bs SAS":               {snapshotURL(base, s1, snapshotSAS), 0, ""},
+		{"sr=b SAS", snapshotURL(base, s1, good), 0, ""},
+		{"another account, no SAS", snapshotURL(base, s1, ""), http.StatusForbidden, "CannotVerifyCopySource"},
+		{"forged SAS", snapshotURL(base, s1, forged), http.StatusForbidden, "CannotVerifyCopySource"},
+		{"sr=bs SAS", snapshotURL(base, s1, snapshotSAS), 0, ""},
+		{"missing snapshot, SAS", snapshotURL(base, "2020-01-01T00:00:00.0000000Z", good), http.StatusNotFound, "CannotVerifyCopySource"},
+		{"not a blob URL", "http://127.0.0.1/only-account", http.StatusConflict, "InvalidSourceBlobUrl"},
 	} {
-		t.Run(name, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			_, err := f.startBlobCopy(target, c.source, nil)
 			if c.status == 0 {
 				if err != nil {
