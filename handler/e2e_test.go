@@ -190,7 +190,7 @@ func (s *stack) checkNoSecretsOrDeadLetters() {
 			s.t.Errorf("message %s holds a secret: %s", m.ID, l)
 		}
 	}
-	for _, e := range []string{triggerQueue, pollQueue} {
+	for _, e := range []string{triggerQueue, pollQueue, retentionSubscription} {
 		if dl := s.bus.deadLettered(e); len(dl) > 0 {
 			s.t.Errorf("%s dead-lettered %d messages: %s", e, len(dl), dl[0].DeadLetterReason)
 		}

@@ -134,9 +134,10 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 		closeAll()
 		return nil, err
 	}
+	events := bus.New(entities[0], entities[1], entities[2], bus.Options{EventSource: cfg.EventSource, EventTypePrefix: cfg.EventTypePrefix})
 	w := &worker.Worker{
 		Storage: store,
-		Bus:     bus.New(entities[0], entities[1], entities[2], bus.Options{EventSource: cfg.EventSource, EventTypePrefix: cfg.EventTypePrefix}),
+		Bus:     events,
 		Clock:   clk,
 		Log:     log,
 		Rand:    rand.Float64,
@@ -153,6 +154,7 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 		CopyDeadline:      cfg.CopyDeadline,
 		AbortOnTimeout:    cfg.AbortOnTimeout,
 		InvocationTimeout: invocationTimeout,
+		Retain:            worker.RetentionConfig{Policy: cfg.Retention, CompletedType: events.EventType(copyjob.Completed)},
 	}
 	if err := w.Validate(); err != nil {
 		closeAll()

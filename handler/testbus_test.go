@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,10 +21,16 @@ const (
 	pollQueue          = "copy-poll"
 	eventsTopic        = "copy-events"
 	eventsSubscription = "copy-events/Subscriptions/all"
+	// retentionSubscription receives the Completed events only, by a
+	// filter on the message's Subject (busemu; the in-memory broker has no
+	// filters, so there the Retention function ignores the other events).
+	retentionSubscription = "copy-events/Subscriptions/" + busemu.SubscriptionRetention
+	completedSubject      = "Snapcopy.IncrementalCopy.Completed"
 )
 
-// functionQueues are the queues the two functions' triggers read.
-var functionQueues = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue}
+// functionQueues are the entities the functions' triggers read: a queue,
+// or a topic's subscription.
+var functionQueues = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue, "Retention": retentionSubscription}
 
 // testBus is the Service Bus under the end-to-end and reliability tests.
 // Both implementations run the same scenarios: busemu over AMQP through
@@ -71,7 +78,7 @@ func newMemoryTestBus(t *testing.T, clk *clock.Fake) testBus {
 	b, err := funchost.NewBroker(funchost.BrokerOptions{
 		Clock:  clk,
 		Queues: []string{triggerQueue, pollQueue},
-		Topics: map[string][]string{eventsTopic: {"all"}},
+		Topics: map[string][]string{eventsTopic: {"all", busemu.SubscriptionRetention}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -160,12 +167,18 @@ func (a *amqpTestBus) sender(entity string) bus.Sender {
 
 func (a *amqpTestBus) sources() map[string]funchost.Source {
 	out := map[string]funchost.Source{}
-	for fn, queue := range functionQueues {
-		r, err := a.client.NewReceiverForQueue(queue, nil)
+	for fn, path := range functionQueues {
+		var r *azservicebus.Receiver
+		var err error
+		if topic, sub, ok := strings.Cut(path, "/Subscriptions/"); ok {
+			r, err = a.client.NewReceiverForSubscription(topic, sub, nil)
+		} else {
+			r, err = a.client.NewReceiverForQueue(path, nil)
+		}
 		if err != nil {
 			a.t.Fatal(err)
 		}
-		out[fn] = funchost.NewReceiverSource(r, queue, a.broker)
+		out[fn] = funchost.NewReceiverSource(r, path, a.broker)
 	}
 	return out
 }

@@ -117,6 +117,26 @@ param maxMessageBytes int = 262144
 ])
 param logLevel string = 'info'
 
+@description('SNAPCOPY_RETAIN_LAST: keep the last n restore points of each chain (0: rule not used; all four 0 keeps everything).')
+@minValue(0)
+@maxValue(10000)
+param retainLast int = 0
+
+@description('SNAPCOPY_RETAIN_DAILY: keep the newest restore point of each of the last n days (UTC, by source snapshot time) that have one.')
+@minValue(0)
+@maxValue(10000)
+param retainDaily int = 0
+
+@description('SNAPCOPY_RETAIN_WEEKLY: keep the newest restore point of each of the last n ISO weeks that have one.')
+@minValue(0)
+@maxValue(10000)
+param retainWeekly int = 0
+
+@description('SNAPCOPY_RETAIN_MONTHLY: keep the newest restore point of each of the last n months that have one.')
+@minValue(0)
+@maxValue(10000)
+param retainMonthly int = 0
+
 // Entity names. The Go defaults (config.Defaults) use the same names and
 // the consistency test checks them.
 var triggerQueueName = 'snapshot-created'
@@ -597,6 +617,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SNAPCOPY_EVENTS_TOPIC: eventsTopicName
     SNAPCOPY_EVENT_SOURCE: '/snapcopy/${functionAppName}'
     SNAPCOPY_EVENT_TYPE_PREFIX: eventTypePrefix
+    SNAPCOPY_RETENTION_SUBSCRIPTION: retentionSubscriptionName
 
     SNAPCOPY_DESTINATION_CONTAINER_URL: destinationAccess.outputs.containerUrl
     SNAPCOPY_ALLOWED_SOURCES: join(sourceContainerUrls, ',')
@@ -613,6 +634,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SNAPCOPY_SAS_LIFETIME: sasLifetime
     SNAPCOPY_MAX_MESSAGE_BYTES: string(maxMessageBytes)
     SNAPCOPY_LOG_LEVEL: logLevel
+
+    SNAPCOPY_RETAIN_LAST: string(retainLast)
+    SNAPCOPY_RETAIN_DAILY: string(retainDaily)
+    SNAPCOPY_RETAIN_WEEKLY: string(retainWeekly)
+    SNAPCOPY_RETAIN_MONTHLY: string(retainMonthly)
   }
   // The app may start as soon as settings exist; let its roles exist first
   // (they still take minutes to propagate, see README troubleshooting).

@@ -95,6 +95,7 @@ func TestStorageConformance(t *testing.T) {
 			t.Run("DeleteDestinationSnapshots", func(t *testing.T) { scenarioDeleteDestinationSnapshots(t, tg) })
 			t.Run("DiffBetweenDestinationSnapshots", func(t *testing.T) { scenarioDiffBetweenDestinationSnapshots(t, tg) })
 			t.Run("BlobProperties", func(t *testing.T) { scenarioBlobProperties(t, tg) })
+			t.Run("PruneKeepsTheChainGoing", func(t *testing.T) { scenarioPrune(t, tg) })
 		})
 	}
 }
@@ -315,5 +316,47 @@ func scenarioBadSAS(t *testing.T, tg *target) {
 	se, ok := err.(*copyjob.StartError)
 	if !ok || (se.Kind != copyjob.StartErrSourceDenied && se.Kind != copyjob.StartErrTransient) || se.Code != "CannotVerifyCopySource" {
 		t.Fatalf("forged SAS: %v", err)
+	}
+}
+
+// scenarioPrune deletes what retention and source pruning delete (older
+// destination snapshots; source snapshots older than the newest copied
+// one) and checks that the chain goes on copying incrementally.
+func scenarioPrune(t *testing.T, tg *target) {
+	ctx := context.Background()
+	f := newFixture(t, tg)
+	s1 := f.writeAndSnapshot(0, 8192)
+	d1 := f.copyAndWait(s1, true)
+	s2 := f.writeAndSnapshot(4096)
+	d2 := f.copyAndWait(s2, false)
+	for _, c := range []struct {
+		ref      copyjob.BlobRef
+		snapshot string
+	}{{f.dest, d1.DestinationSnapshot}, {f.source, s1}} {
+		if deleted, err := tg.store.DeleteSnapshot(ctx, c.ref, c.snapshot); err != nil || !deleted {
+			t.Fatalf("delete snapshot %s of %s: %v, %v", c.snapshot, c.ref.URL, deleted, err)
+		}
+		if deleted, err := tg.store.DeleteSnapshot(ctx, c.ref, c.snapshot); err != nil || deleted {
+			t.Fatalf("delete snapshot %s of %s again: %v, %v; want an idempotent no-op", c.snapshot, c.ref.URL, deleted, err)
+		}
+	}
+	if _, err := tg.store.DeleteSnapshot(ctx, f.dest, ""); err == nil {
+		t.Fatal("DeleteSnapshot without a snapshot must refuse (it would delete the base blob)")
+	}
+	h, err := tg.store.History(ctx, f.dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].DestinationSnapshot != d2.DestinationSnapshot {
+		t.Fatalf("history after pruning: %+v", h)
+	}
+	s3 := f.writeAndSnapshot(12288)
+	d3 := f.copyAndWait(s3, false)
+	if d3.CopyStatus != copyjob.StatusSuccess {
+		t.Fatalf("copy after pruning: %+v", d3)
+	}
+	destClient := f.dstContainer.NewPageBlobClient("disk.vhd")
+	if !bytes.Equal(f.download(destClient, d3.DestinationSnapshot), f.snapshotBytes[s3]) {
+		t.Fatal("the restore point copied after pruning differs from its source snapshot")
 	}
 }

@@ -35,6 +35,9 @@ var (
 	// duplicate-detection window (one hour in infra) must cover it.
 	pollDelayBound   = bound[time.Duration]{time.Second, time.Hour, "the queues' duplicate-detection window is an hour"}
 	sasLifetimeBound = bound[time.Duration]{time.Minute, maxUserDelegationKey, "the user delegation key limit"}
+	// Ten thousand restore points (27 years of dailies) is beyond any
+	// real policy; 0 leaves a rule unused.
+	retainBound = bound[int]{0, 10000, "0 leaves the rule unused"}
 )
 
 // maxUserDelegationKey is the service's limit on a user delegation key.

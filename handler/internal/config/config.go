@@ -29,6 +29,9 @@ type Config struct {
 	TriggerQueue, PollQueue, EventsTopic string
 	// EventSource and EventTypePrefix shape the outcome CloudEvents.
 	EventSource, EventTypePrefix string
+	// RetentionSubscription is the events topic's subscription of the
+	// Retention function.
+	RetentionSubscription string
 
 	// DestinationContainerURL is the default destination container.
 	DestinationContainerURL string
@@ -58,6 +61,9 @@ type Config struct {
 	SASLifetime time.Duration
 	// MaxMessageBytes rejects larger trigger bodies.
 	MaxMessageBytes int
+	// Retention is the retention policy of restore points; the zero
+	// policy keeps every one.
+	Retention copyjob.RetentionPolicy
 	// LogLevel is the minimum log level (debug, info, warn, error).
 	LogLevel string
 }
@@ -65,11 +71,13 @@ type Config struct {
 // Defaults returns the configuration used for every unset setting.
 func Defaults() Config {
 	return Config{
-		TriggerQueue:          "snapshot-created",
-		PollQueue:             "copy-poll",
-		EventsTopic:           "copy-events",
-		EventSource:           "/snapcopy",
-		EventTypePrefix:       "Snapcopy.IncrementalCopy",
+		TriggerQueue:    "snapshot-created",
+		PollQueue:       "copy-poll",
+		EventsTopic:     "copy-events",
+		EventSource:     "/snapcopy",
+		EventTypePrefix: "Snapcopy.IncrementalCopy",
+		// The infra's subscription with a filter on the Completed subject.
+		RetentionSubscription: "retention",
 		CopyDeadline:          24 * time.Hour,
 		PollMinDelay:          5 * time.Second,
 		PollMaxDelay:          10 * time.Minute,
@@ -144,6 +152,7 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 	str(SettingEventsTopic, &c.EventsTopic)
 	str(SettingEventSource, &c.EventSource)
 	str(SettingEventTypePrefix, &c.EventTypePrefix)
+	str(SettingRetentionSubscription, &c.RetentionSubscription)
 	str(SettingDestinationContainerURL, &c.DestinationContainerURL)
 	list(SettingAllowedSources, &c.AllowedSources)
 	list(SettingAllowedDestinations, &c.AllowedDestinations)
@@ -158,6 +167,10 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 	dur(SettingPollMaxDelay, &c.PollMaxDelay)
 	dur(SettingSASLifetime, &c.SASLifetime)
 	integer(SettingMaxMessageBytes, &c.MaxMessageBytes)
+	integer(SettingRetainLast, &c.Retention.Last)
+	integer(SettingRetainDaily, &c.Retention.Daily)
+	integer(SettingRetainWeekly, &c.Retention.Weekly)
+	integer(SettingRetainMonthly, &c.Retention.Monthly)
 	str(SettingLogLevel, &c.LogLevel)
 	if needPort && strings.TrimSpace(getenv(SettingPort)) == "" {
 		errs = append(errs, fmt.Errorf("%s is not set (the Functions host sets it; to serve without the host, set it to a free port)", SettingPort))
@@ -190,7 +203,7 @@ func (c Config) Validate() error {
 	case c.ServiceBusConnectionString == "" && strings.Contains(c.ServiceBusNamespace, "/"):
 		bad("%s=%q must be a host name like contoso.servicebus.windows.net, not a URL", SettingServiceBusNamespace, c.ServiceBusNamespace)
 	}
-	for name, v := range map[string]string{SettingTriggerQueue: c.TriggerQueue, SettingPollQueue: c.PollQueue, SettingEventsTopic: c.EventsTopic, SettingEventSource: c.EventSource, SettingEventTypePrefix: c.EventTypePrefix} {
+	for name, v := range map[string]string{SettingTriggerQueue: c.TriggerQueue, SettingPollQueue: c.PollQueue, SettingEventsTopic: c.EventsTopic, SettingEventSource: c.EventSource, SettingEventTypePrefix: c.EventTypePrefix, SettingRetentionSubscription: c.RetentionSubscription} {
 		if v == "" {
 			bad("%s must not be empty", name)
 		}
@@ -231,6 +244,9 @@ func (c Config) Validate() error {
 		messageBytesBound.check(SettingMaxMessageBytes, c.MaxMessageBytes))
 	if c.PollMaxDelay < c.PollMinDelay {
 		bad("%s (%s) must not be shorter than %s (%s)", SettingPollMaxDelay, c.PollMaxDelay, SettingPollMinDelay, c.PollMinDelay)
+	}
+	for name, n := range map[string]int{SettingRetainLast: c.Retention.Last, SettingRetainDaily: c.Retention.Daily, SettingRetainWeekly: c.Retention.Weekly, SettingRetainMonthly: c.Retention.Monthly} {
+		errs = append(errs, retainBound.check(name, n))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

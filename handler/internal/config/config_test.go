@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 func env(m map[string]string) func(string) string {
@@ -46,6 +48,11 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		SettingSASLifetime:             "12h",
 		SettingMaxMessageBytes:         "65536",
 		SettingLogLevel:                "debug",
+		SettingRetentionSubscription:   "r",
+		SettingRetainLast:              "3",
+		SettingRetainDaily:             "7",
+		SettingRetainWeekly:            "5",
+		SettingRetainMonthly:           "12",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +66,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		AllowMessageSAS:         true, StorageConnectionString: "AccountName=a;AccountKey=k", ClientID: "cid",
 		CopyDeadline: 6 * time.Hour, AbortOnTimeout: true, PollMinDelay: 2 * time.Second, PollMaxDelay: 5 * time.Minute,
 		SASLifetime: 12 * time.Hour, MaxMessageBytes: 65536, LogLevel: "debug",
+		RetentionSubscription: "r", Retention: copyjob.RetentionPolicy{Last: 3, Daily: 7, Weekly: 5, Monthly: 12},
 	}
 	if strings.Join(c.AllowedSources, "|") != strings.Join(want.AllowedSources, "|") || strings.Join(c.AllowedDestinations, "|") != strings.Join(want.AllowedDestinations, "|") {
 		t.Fatalf("allow-lists %v %v", c.AllowedSources, c.AllowedDestinations)
@@ -71,7 +79,8 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		c.PollQueue != want.PollQueue || c.EventsTopic != want.EventsTopic || c.EventSource != want.EventSource || c.EventTypePrefix != want.EventTypePrefix ||
 		c.DestinationContainerURL != want.DestinationContainerURL || c.AllowMessageSAS != want.AllowMessageSAS || c.StorageConnectionString != want.StorageConnectionString ||
 		c.ClientID != want.ClientID || c.CopyDeadline != want.CopyDeadline || c.AbortOnTimeout != want.AbortOnTimeout || c.PollMinDelay != want.PollMinDelay ||
-		c.PollMaxDelay != want.PollMaxDelay || c.SASLifetime != want.SASLifetime || c.MaxMessageBytes != want.MaxMessageBytes || c.LogLevel != want.LogLevel {
+		c.PollMaxDelay != want.PollMaxDelay || c.SASLifetime != want.SASLifetime || c.MaxMessageBytes != want.MaxMessageBytes || c.LogLevel != want.LogLevel ||
+		c.RetentionSubscription != want.RetentionSubscription || c.Retention != want.Retention {
 		t.Fatalf("got %+v\nwant %+v", c, want)
 	}
 }
@@ -93,6 +102,9 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 		SettingSASLifetime:             "30d",
 		SettingMaxMessageBytes:         "12",
 		SettingLogLevel:                "loud",
+		SettingRetainLast:              "-1",
+		SettingRetainWeekly:            "some",
+		SettingRetainMonthly:           "10001",
 	}))
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("err = %v, want ErrInvalid", err)
@@ -100,6 +112,7 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 	for _, name := range []string{
 		SettingPort, SettingServiceBusConnection, SettingTriggerQueue, SettingDestinationContainerURL, SettingAllowedSources,
 		SettingTriggerEventTypes, SettingCopyDeadline, SettingAbortOnTimeout, SettingPollMaxDelay, SettingSASLifetime, SettingMaxMessageBytes, SettingLogLevel,
+		SettingRetainLast, SettingRetainWeekly, SettingRetainMonthly,
 	} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)

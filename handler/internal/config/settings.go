@@ -27,6 +27,9 @@ const (
 	SettingEventSource = "SNAPCOPY_EVENT_SOURCE"
 	// SettingEventTypePrefix prefixes event types (…IncrementalCopy.Completed).
 	SettingEventTypePrefix = "SNAPCOPY_EVENT_TYPE_PREFIX"
+	// SettingRetentionSubscription is the events topic's subscription that
+	// receives Completed events for the Retention function.
+	SettingRetentionSubscription = "SNAPCOPY_RETENTION_SUBSCRIPTION"
 
 	// SettingDestinationContainerURL routes messages that name no
 	// destination: the destination is this container + the source blob name.
@@ -64,6 +67,15 @@ const (
 	SettingSASLifetime = "SNAPCOPY_SAS_LIFETIME"
 	// SettingMaxMessageBytes rejects larger trigger bodies.
 	SettingMaxMessageBytes = "SNAPCOPY_MAX_MESSAGE_BYTES"
+	// SettingRetainLast, SettingRetainDaily, SettingRetainWeekly and
+	// SettingRetainMonthly are the retention policy: keep the last n
+	// restore points and the newest of each of the last n days, ISO weeks
+	// and months (UTC, by source snapshot time). All 0 keeps everything.
+	SettingRetainLast    = "SNAPCOPY_RETAIN_LAST"
+	SettingRetainDaily   = "SNAPCOPY_RETAIN_DAILY"
+	SettingRetainWeekly  = "SNAPCOPY_RETAIN_WEEKLY"
+	SettingRetainMonthly = "SNAPCOPY_RETAIN_MONTHLY"
+
 	// SettingLogLevel is the minimum zerolog level.
 	SettingLogLevel = "SNAPCOPY_LOG_LEVEL"
 )

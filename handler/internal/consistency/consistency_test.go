@@ -17,10 +17,14 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/worker"
 )
 
-// triggerSetting is the app setting naming each function's queue.
-var triggerSetting = map[string]string{
-	"SnapshotCreated": config.SettingTriggerQueue,
-	"CopyPoll":        config.SettingPollQueue,
+// triggerSettings are the app settings naming each function's trigger
+// entity: a queue, or a topic and one of its subscriptions.
+type triggerSettings struct{ queue, topic, subscription string }
+
+var triggerSetting = map[string]triggerSettings{
+	"SnapshotCreated": {queue: config.SettingTriggerQueue},
+	"CopyPoll":        {queue: config.SettingPollQueue},
+	"Retention":       {topic: config.SettingEventsTopic, subscription: config.SettingRetentionSubscription},
 }
 
 // notInAzure are settings the infra must not set, and why.
@@ -40,11 +44,13 @@ var flexForbidden = []string{"FUNCTIONS_WORKER_RUNTIME", "FUNCTIONS_EXTENSION_VE
 
 type functionJSON struct {
 	Bindings []struct {
-		Name       string `json:"name"`
-		Type       string `json:"type"`
-		Direction  string `json:"direction"`
-		QueueName  string `json:"queueName"`
-		Connection string `json:"connection"`
+		Name             string `json:"name"`
+		Type             string `json:"type"`
+		Direction        string `json:"direction"`
+		QueueName        string `json:"queueName"`
+		TopicName        string `json:"topicName"`
+		SubscriptionName string `json:"subscriptionName"`
+		Connection       string `json:"connection"`
 	} `json:"bindings"`
 }
 
@@ -56,7 +62,7 @@ func TestFunctionBindingsUseDeclaredSettings(t *testing.T) {
 	served := (&worker.Worker{}).Functions()
 	for fn := range served {
 		if _, ok := triggerSetting[fn]; !ok {
-			p.addf("handler serves %s but this test does not know its queue setting: add it to triggerSetting", fn)
+			p.addf("handler serves %s but this test does not know its trigger settings: add it to triggerSetting", fn)
 		}
 	}
 	for fn, setting := range triggerSetting {
@@ -76,14 +82,23 @@ func TestFunctionBindingsUseDeclaredSettings(t *testing.T) {
 		if b.Type != "serviceBusTrigger" || b.Direction != "in" {
 			p.addf("%s: binding type %q direction %q, want serviceBusTrigger in", rel, b.Type, b.Direction)
 		}
-		m := percentSetting.FindStringSubmatch(b.QueueName)
-		switch {
-		case m == nil:
-			p.addf("%s: queueName %q is not a %%SETTING%% expression", rel, b.QueueName)
-		case settings[m[1]] == "":
-			p.addf("%s: queueName %%%s%%: %s is not declared in %s", rel, m[1], m[1], settingsFile)
-		case m[1] != setting:
-			p.addf("%s: queueName %%%s%%, want %%%s%%", rel, m[1], setting)
+		for _, f := range []struct{ field, value, want string }{
+			{"queueName", b.QueueName, setting.queue},
+			{"topicName", b.TopicName, setting.topic},
+			{"subscriptionName", b.SubscriptionName, setting.subscription},
+		} {
+			m := percentSetting.FindStringSubmatch(f.value)
+			switch {
+			case f.want == "" && f.value != "":
+				p.addf("%s: %s %q is set, but the function's trigger has none", rel, f.field, f.value)
+			case f.want == "":
+			case m == nil:
+				p.addf("%s: %s %q is not a %%SETTING%% expression", rel, f.field, f.value)
+			case settings[m[1]] == "":
+				p.addf("%s: %s %%%s%%: %s is not declared in %s", rel, f.field, m[1], m[1], settingsFile)
+			case m[1] != f.want:
+				p.addf("%s: %s %%%s%%, want %%%s%%", rel, f.field, m[1], f.want)
+			}
 		}
 		if b.Connection != config.SettingServiceBusConnection {
 			p.addf("%s: connection %q, want %q (config.SettingServiceBusConnection)", rel, b.Connection, config.SettingServiceBusConnection)

@@ -19,6 +19,10 @@ const (
 	// permission), so snapshots between the last copied one and the
 	// requested one, if any, were not copied.
 	GapUnchecked Outcome = "GapUnchecked"
+	// Pruned: a retention run deleted the restore points the retention
+	// policy drops (and, with source pruning, the source snapshots proven
+	// copied), and says why each survivor was kept.
+	Pruned Outcome = "Pruned"
 )
 
 // FailureCode says why a job Failed.
@@ -46,6 +50,10 @@ const (
 	CopyLost FailureCode = "CopyLost"
 	// RetriesExhausted: a transient error outlasted the retry budget.
 	RetriesExhausted FailureCode = "RetriesExhausted"
+	// PruneIncomplete: a retention run met storage faults on every
+	// delivery; what it deleted is listed, the rest waits for the chain's
+	// next Completed event.
+	PruneIncomplete FailureCode = "PruneIncomplete"
 	// CopyRejected: the service refused the copy for another reason.
 	CopyRejected FailureCode = "CopyRejected"
 )
@@ -58,22 +66,33 @@ const ChainBrokenRemedy = "the source blob was re-created or the last copied sou
 // to an outcome, or that the service did not report, are omitted;
 // BytesCopied is a pointer so that a copy that moved nothing still says 0.
 type EventData struct {
-	JobKey              string          `json:"jobKey,omitempty"`
-	SourceBlobURL       string          `json:"sourceBlobUrl,omitempty"`
-	SourceSnapshot      string          `json:"sourceSnapshot,omitempty"`
-	DestinationBlobURL  string          `json:"destinationBlobUrl,omitempty"`
-	DestinationSnapshot string          `json:"destinationSnapshot,omitempty"`
-	PreviousSnapshot    string          `json:"previousSnapshot,omitempty"`
-	CopyID              string          `json:"copyId,omitempty"`
-	BytesCopied         *int64          `json:"bytesCopied,omitempty"`
-	StartedAt           *time.Time      `json:"startedAt,omitempty"`
-	CompletedAt         *time.Time      `json:"completedAt,omitempty"`
-	Polls               int             `json:"polls,omitempty"`
-	FailureCode         string          `json:"failureCode,omitempty"`
-	FailureDescription  string          `json:"failureDescription,omitempty"`
-	MessageID           string          `json:"messageId,omitempty"`
-	OriginalBody        json.RawMessage `json:"originalBody,omitempty"`
-	OriginalText        string          `json:"originalText,omitempty"`
+	JobKey              string `json:"jobKey,omitempty"`
+	SourceBlobURL       string `json:"sourceBlobUrl,omitempty"`
+	SourceSnapshot      string `json:"sourceSnapshot,omitempty"`
+	DestinationBlobURL  string `json:"destinationBlobUrl,omitempty"`
+	DestinationSnapshot string `json:"destinationSnapshot,omitempty"`
+	PreviousSnapshot    string `json:"previousSnapshot,omitempty"`
+	CopyID              string `json:"copyId,omitempty"`
+	BytesCopied         *int64 `json:"bytesCopied,omitempty"`
+	// BytesChanged is what a Completed restore point added: the bytes of
+	// the page ranges that differ from the previous restore point (all of
+	// its page ranges for the first one). Absent when it could not be
+	// measured.
+	BytesChanged       *int64          `json:"bytesChanged,omitempty"`
+	StartedAt          *time.Time      `json:"startedAt,omitempty"`
+	CompletedAt        *time.Time      `json:"completedAt,omitempty"`
+	Polls              int             `json:"polls,omitempty"`
+	FailureCode        string          `json:"failureCode,omitempty"`
+	FailureDescription string          `json:"failureDescription,omitempty"`
+	MessageID          string          `json:"messageId,omitempty"`
+	OriginalBody       json.RawMessage `json:"originalBody,omitempty"`
+	OriginalText       string          `json:"originalText,omitempty"`
+	// Deleted, AlreadyDeleted, Kept and SourceSnapshotsDeleted report a
+	// retention run (Pruned).
+	Deleted                []PrunedPoint `json:"deleted,omitempty"`
+	AlreadyDeleted         []PrunedPoint `json:"alreadyDeleted,omitempty"`
+	Kept                   []PrunedPoint `json:"kept,omitempty"`
+	SourceSnapshotsDeleted []string      `json:"sourceSnapshotsDeleted,omitempty"`
 }
 
 // Event is an outcome to publish. ID is deterministic, so a re-publish after

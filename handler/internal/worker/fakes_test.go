@@ -23,6 +23,7 @@ type fakeStorage struct {
 	destErr    error
 	afterStart *copyjob.Destination // what Destination returns after StartCopy
 	history    copyjob.History
+	historyErr error
 	startErr   error
 	copyID     string
 	sasErr     error
@@ -30,10 +31,20 @@ type fakeStorage struct {
 	sourceSnapshots []time.Time
 	listErr         error
 
+	// deleteErr fails DeleteSnapshot; gone lists snapshots already deleted.
+	deleteErr error
+	gone      map[string]bool
+
 	starts  []startCall
 	aborts  []string
+	deletes []deleteCall
 	reads   int
 	listing int
+}
+
+type deleteCall struct {
+	blob     string
+	snapshot string
 }
 
 type startCall struct {
@@ -55,7 +66,20 @@ func (f *fakeStorage) Destination(context.Context, copyjob.BlobRef) (copyjob.Des
 
 func (f *fakeStorage) History(context.Context, copyjob.BlobRef) (copyjob.History, error) {
 	f.listing++
-	return f.history, nil
+	return f.history, f.historyErr
+}
+
+func (f *fakeStorage) DeleteSnapshot(_ context.Context, blob copyjob.BlobRef, snapshot string) (bool, error) {
+	if f.deleteErr != nil {
+		return false, f.deleteErr
+	}
+	f.deletes = append(f.deletes, deleteCall{blob.URL, snapshot})
+	if f.gone == nil {
+		f.gone = map[string]bool{}
+	}
+	already := f.gone[blob.URL+"?"+snapshot]
+	f.gone[blob.URL+"?"+snapshot] = true
+	return !already, nil
 }
 
 func (f *fakeStorage) StartCopy(_ context.Context, dest, source copyjob.BlobRef, snapshot string, sas copyjob.SAS, absent bool) (string, error) {

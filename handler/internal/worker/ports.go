@@ -21,6 +21,9 @@ type Storage interface {
 	// SourceSnapshots lists the source blob's snapshots; an error wrapping
 	// copyjob.ErrListForbidden means gaps cannot be detected.
 	SourceSnapshots(ctx context.Context, source copyjob.BlobRef) ([]time.Time, error)
+	// DeleteSnapshot deletes one snapshot of a blob; deleted is false when
+	// it was already gone.
+	DeleteSnapshot(ctx context.Context, blob copyjob.BlobRef, snapshot string) (deleted bool, err error)
 }
 
 // Bus is what the worker needs from Service Bus. Every method is a durable

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
 )
 
@@ -51,4 +53,14 @@ func rejectKey(messageID string, body []byte) string {
 	h.Write([]byte{0})
 	h.Write(body)
 	return "msg-" + hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// decodeInputError is the reason to reject a payload the protocol layer
+// could not decode.
+func decodeInputError(err error) *copyjob.InputError {
+	code := copyjob.InputMalformed
+	if errors.Is(err, funcproto.ErrTooLarge) {
+		code = copyjob.InputTooLarge
+	}
+	return &copyjob.InputError{Code: code, Reason: err.Error()}
 }

@@ -19,11 +19,7 @@ func (w *Worker) SnapshotCreated(ctx context.Context, inv funcproto.Invocation) 
 	ctx, cancel, in := w.begin(ctx, inv)
 	defer cancel()
 	if in.DecodeErr != nil {
-		code := copyjob.InputMalformed
-		if errors.Is(in.DecodeErr, funcproto.ErrTooLarge) {
-			code = copyjob.InputTooLarge
-		}
-		return w.settle(in, w.reject(ctx, in, &copyjob.InputError{Code: code, Reason: in.DecodeErr.Error()}))
+		return w.settle(in, w.reject(ctx, in, decodeInputError(in.DecodeErr)))
 	}
 	t, err := copyjob.ParseTrigger(in.Body, w.Rules, in.now)
 	if ie, ok := copyjob.AsInputError(err); ok {

@@ -13,7 +13,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
 )
 
-// Worker handles SnapshotCreated and CopyPoll invocations.
+// Worker handles SnapshotCreated, CopyPoll and Retention invocations.
 type Worker struct {
 	Storage Storage
 	Bus     Bus
@@ -30,6 +30,8 @@ type Worker struct {
 	// InvocationTimeout bounds one invocation, below the host's
 	// functionTimeout and the message lock.
 	InvocationTimeout time.Duration
+	// Retain configures the Retention function.
+	Retain RetentionConfig
 }
 
 // ErrInvalid is returned by Validate.
@@ -53,6 +55,9 @@ func (w *Worker) Validate() error {
 	if w.CopyDeadline <= 0 || w.InvocationTimeout <= 0 {
 		errs = append(errs, errors.New("worker.CopyDeadline and worker.InvocationTimeout must be positive"))
 	}
+	if err := w.Retain.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return errors.Join(append([]error{ErrInvalid}, errs...)...)
 	}
@@ -64,6 +69,7 @@ func (w *Worker) Functions() map[string]funcproto.Function {
 	return map[string]funcproto.Function{
 		"SnapshotCreated": w.SnapshotCreated,
 		"CopyPoll":        w.CopyPoll,
+		"Retention":       w.Retention,
 	}
 }
 

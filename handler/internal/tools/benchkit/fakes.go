@@ -107,3 +107,8 @@ func (s *PendingStorage) SourceSAS(context.Context, copyjob.BlobRef) (copyjob.SA
 func (s *PendingStorage) SourceSnapshots(context.Context, copyjob.BlobRef) ([]time.Time, error) {
 	return nil, errNotScripted
 }
+
+// DeleteSnapshot implements worker.Storage.
+func (s *PendingStorage) DeleteSnapshot(context.Context, copyjob.BlobRef, string) (bool, error) {
+	return false, errNotScripted
+}

@@ -52,14 +52,14 @@ func TestZipHoldsExactlyTheAppWithExecBit(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"CopyPoll/function.json", "SnapshotCreated/function.json", "handler", "host.json"}
+	want := []string{"CopyPoll/function.json", "Retention/function.json", "SnapshotCreated/function.json", "handler", "host.json"}
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("entries %v, want %v", names, want)
 	}
 	if modes["handler"] != 0o755 {
 		t.Errorf("handler mode %v, want 0755", modes["handler"])
 	}
-	for _, n := range []string{"CopyPoll/function.json", "SnapshotCreated/function.json", "host.json"} {
+	for _, n := range []string{"CopyPoll/function.json", "Retention/function.json", "SnapshotCreated/function.json", "host.json"} {
 		if modes[n] != 0o644 {
 			t.Errorf("%s mode %v, want -rw-r--r--", n, modes[n])
 		}

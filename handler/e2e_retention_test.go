@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/snapcopy/snapcopy/handler/internal/config"
+)
+
+// listedSnapshots lists the snapshots of blob in containerName, oldest first.
+func (s *stack) listedSnapshots(containerName, blob string) []string {
+	s.t.Helper()
+	pager := s.container(containerName).NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(blob), Include: container.ListBlobsInclude{Snapshots: true}})
+	var out []string
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if *item.Name == blob && item.Snapshot != nil {
+				out = append(out, *item.Snapshot)
+			}
+		}
+	}
+	return out
+}
+
+// TestEndToEndRetention runs a chain of five generations with
+// SNAPCOPY_RETAIN_LAST=2 through the real Retention function: each
+// Completed event prunes the chain to its two newest restore points.
+func TestEndToEndRetention(t *testing.T) {
+	for kind := range testBusKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newStack(t, kind, map[string]string{config.SettingRetainLast: "2"})
+			src := s.disk("vm1.vhd")
+			var snaps []string
+			for gen := range 5 {
+				snaps = append(snaps, s.writeAndSnapshot(src, int64(gen)*8192, byte(gen+1)))
+				s.sendSnapshot("e"+snaps[gen], src, snaps[gen])
+				s.run()
+			}
+			completed := map[string]string{} // source snapshot → destination snapshot
+			deleted := map[string]int{}
+			pruned := 0
+			for _, e := range s.events() {
+				switch e.Type {
+				case completedSubject:
+					completed[e.Data["sourceSnapshot"].(string)] = e.Data["destinationSnapshot"].(string)
+				case "Snapcopy.IncrementalCopy.Pruned":
+					pruned++
+					list, _ := e.Data["deleted"].([]any)
+					for _, d := range list {
+						deleted[d.(map[string]any)["destinationSnapshot"].(string)]++
+					}
+					if kept, _ := e.Data["kept"].([]any); len(kept) > 2 {
+						t.Errorf("Pruned %s keeps %d restore points, want at most 2", e.ID, len(kept))
+					}
+				}
+			}
+			if pruned != 5 {
+				t.Fatalf("%d Pruned events, want one per Completed (5)", pruned)
+			}
+			want := []string{completed[snaps[3]], completed[snaps[4]]}
+			got := s.listedSnapshots("backups", "vm1.vhd")
+			if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+				t.Fatalf("destination snapshots %v, want the two newest restore points %v", got, want)
+			}
+			for _, old := range snaps[:3] {
+				if deleted[completed[old]] != 1 {
+					t.Errorf("restore point of %s reported deleted %d times, want once", old, deleted[completed[old]])
+				}
+			}
+			dest := s.pageBlob("backups", "vm1.vhd")
+			for _, sn := range snaps[3:] {
+				if !bytes.Equal(s.download(dest, completed[sn]), s.download(src, sn)) {
+					t.Errorf("kept restore point %s differs from source snapshot %s", completed[sn], sn)
+				}
+			}
+			s.checkNoSecretsOrDeadLetters()
+		})
+	}
+}

@@ -1,0 +1,146 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
+)
+
+// RetentionConfig configures the Retention function.
+type RetentionConfig struct {
+	// Policy says which restore points survive; the zero policy keeps
+	// every one and the function does nothing.
+	Policy copyjob.RetentionPolicy
+	// CompletedType is the CloudEvents type of Completed events
+	// ("<prefix>.Completed"); other events are ignored.
+	CompletedType string
+}
+
+func (c RetentionConfig) enabled() bool { return c.Policy.Enabled() }
+
+func (c RetentionConfig) validate() error {
+	if err := c.Policy.Validate(); err != nil {
+		return err
+	}
+	if c.enabled() && c.CompletedType == "" {
+		return errors.New("worker.Retain.CompletedType is empty")
+	}
+	return nil
+}
+
+// maxPruneDeliveries bounds the redeliveries a storage fault may cost: the
+// entities dead-letter at 10, and after 5 the run reports what it did and
+// leaves the rest to the chain's next Completed event, which plans the
+// whole chain again.
+const maxPruneDeliveries = 5
+
+// Retention handles one event of the events topic's retention subscription:
+// after a Completed event it deletes the restore points the policy drops
+// and publishes Pruned. It runs apart from the copy functions, on its own
+// subscription, so a pruning fault never delays a copy.
+//
+// Repeating a run is harmless: what it deletes is planned from the
+// destination's snapshot list at that moment, a deleted snapshot is gone
+// from the next listing, and deleting one that is already gone is a no-op.
+// Runs of different events of a chain cannot undo each other: only the run
+// of the chain's newest restore point acts, and the policy drops from an
+// older listing only what it also drops from a newer one.
+func (w *Worker) Retention(ctx context.Context, inv funcproto.Invocation) bool {
+	ctx, cancel, in := w.begin(ctx, inv)
+	defer cancel()
+	if !w.Retain.enabled() {
+		in.log.Debug().Msg("retention is off: every restore point is kept")
+		return w.settle(in, nil)
+	}
+	if in.DecodeErr != nil {
+		return w.settle(in, w.reject(ctx, in, decodeInputError(in.DecodeErr)))
+	}
+	ev, err := copyjob.ParseCompleted(in.Body, w.Retain.CompletedType, w.Rules)
+	if errors.Is(err, copyjob.ErrNotCompleted) {
+		in.log.Debug().Msg("not a Completed event; nothing to prune")
+		return w.settle(in, nil)
+	}
+	if ie, ok := copyjob.AsInputError(err); ok {
+		return w.settle(in, w.reject(ctx, in, ie))
+	}
+	in.log = in.log.With().Str("destination", ev.Destination.URL).Str("destinationSnapshot", ev.DestinationSnapshot).Logger()
+	return w.settle(in, w.prune(ctx, in, ev))
+}
+
+// prune carries out one retention run; the error is non-nil when the
+// message must be delivered again.
+func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEvent) error {
+	dst, err := w.Storage.Destination(ctx, ev.Destination)
+	if err != nil {
+		return w.pruneFault(ctx, in, nil, fmt.Errorf("reading the destination: %w", err))
+	}
+	switch {
+	case !dst.Exists:
+		in.log.Info().Msg("the destination no longer exists; nothing to prune")
+		return nil
+	case !dst.Incremental:
+		return w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputInvalidField,
+			Reason: "destination " + ev.Destination.URL + " is not an incremental copy: retention only prunes snapcopy's chains"})
+	}
+	history, err := w.Storage.History(ctx, ev.Destination)
+	if err != nil {
+		return w.pruneFault(ctx, in, nil, fmt.Errorf("listing destination snapshots: %w", err))
+	}
+	dec := copyjob.DecidePrune(copyjob.PruneInput{Event: ev, History: history, Policy: w.Retain.Policy})
+	if dec.Skip != "" {
+		in.log.Info().Str("reason", dec.Skip).Msg("nothing to prune")
+		return nil
+	}
+	r := &pruneRun{job: copyjob.NewJob(dec.Newest.SourceBlobURL, copyjob.FormatSnapshot(dec.Newest.SourceSnapshot), ev.Destination.URL)}
+	w.withJob(in, r.job.Key)
+	r.data.DestinationSnapshot = dec.Newest.DestinationSnapshot
+	for _, k := range dec.Plan.Keep {
+		r.data.Kept = append(r.data.Kept, k.Pruned(k.Reasons))
+	}
+	for _, p := range dec.Plan.Delete {
+		deleted, err := w.Storage.DeleteSnapshot(ctx, ev.Destination, p.DestinationSnapshot)
+		if err != nil {
+			return w.pruneFault(ctx, in, r, fmt.Errorf("deleting destination snapshot %s: %w", p.DestinationSnapshot, err))
+		}
+		r.record(deleted, p.Pruned(nil))
+	}
+	in.log.Info().Int("deleted", len(r.data.Deleted)).Int("alreadyDeleted", len(r.data.AlreadyDeleted)).Int("kept", len(r.data.Kept)).Msg("restore points pruned")
+	return w.publish(ctx, in, copyjob.JobEvent(r.job, copyjob.Pruned, in.now, r.data))
+}
+
+// pruneRun is what a run has done so far, for its Pruned event.
+type pruneRun struct {
+	job  copyjob.Job
+	data copyjob.EventData
+}
+
+func (r *pruneRun) record(deleted bool, p copyjob.PrunedPoint) {
+	if deleted {
+		r.data.Deleted = append(r.data.Deleted, p)
+	} else {
+		r.data.AlreadyDeleted = append(r.data.AlreadyDeleted, p)
+	}
+}
+
+// pruneFault asks for a redelivery after a storage fault (the run is
+// repeated from a fresh listing), until maxPruneDeliveries: then the run
+// publishes what it did with PruneIncomplete, or, when it could not even
+// list the chain, completes with an error logged, because the chain's next
+// Completed event prunes it again.
+func (w *Worker) pruneFault(ctx context.Context, in *invocation, r *pruneRun, err error) error {
+	if in.DeliveryCount < maxPruneDeliveries {
+		in.log.Warn().Err(err).Int("deliveryCount", in.DeliveryCount).Msg("pruning met a storage fault; the redelivered message prunes again")
+		return err
+	}
+	if r == nil {
+		in.log.Error().Err(err).Msg("pruning gave up: the chain's next Completed event prunes it")
+		return nil
+	}
+	r.data.FailureCode = string(copyjob.PruneIncomplete)
+	r.data.FailureDescription = err.Error() + "; the chain's next Completed event prunes the rest"
+	in.log.Error().Err(err).Msg("pruning incomplete")
+	return w.publish(ctx, in, copyjob.JobEvent(r.job, copyjob.Pruned, in.now, r.data))
+}
