@@ -85,3 +85,46 @@ func TestEndToEndRetention(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEndSourcePruning: with SNAPCOPY_PRUNE_SOURCE the source keeps
+// only its newest copied snapshot (and any newer one), and the chain goes
+// on copying incrementally from it.
+func TestEndToEndSourcePruning(t *testing.T) {
+	for kind := range testBusKinds {
+		t.Run(kind, func(t *testing.T) {
+			s := newStack(t, kind, map[string]string{config.SettingPruneSource: "true"})
+			src := s.disk("vm1.vhd")
+			var snaps []string
+			for gen := range 4 {
+				snaps = append(snaps, s.writeAndSnapshot(src, int64(gen)*8192, byte(gen+1)))
+				s.sendSnapshot("e"+snaps[gen], src, snaps[gen])
+				s.run()
+				if got := s.listedSnapshots("disks", "vm1.vhd"); len(got) != 1 || got[0] != snaps[gen] {
+					t.Fatalf("generation %d: source snapshots %v, want only the newest copied %s", gen+1, got, snaps[gen])
+				}
+			}
+			// A snapshot taken while its predecessor is being copied is
+			// newer than the newest copied one: it stays until copied.
+			pending := s.writeAndSnapshot(src, 0, 9)
+			if got := s.listedSnapshots("disks", "vm1.vhd"); len(got) != 2 {
+				t.Fatalf("source snapshots %v, want the newest copied and the new one", got)
+			}
+			s.sendSnapshot("e"+pending, src, pending)
+			s.run()
+			completed := 0
+			for _, e := range s.events() {
+				switch e.Type {
+				case completedSubject:
+					completed++
+				case "Snapcopy.IncrementalCopy.Pruned":
+				default:
+					t.Errorf("event %s %v: the chain must keep working with source pruning", e.Type, e.Data["failureCode"])
+				}
+			}
+			if completed != 5 || len(s.listedSnapshots("backups", "vm1.vhd")) != 5 {
+				t.Fatalf("%d Completed, %d restore points; want 5 of each (retention off keeps them all)", completed, len(s.listedSnapshots("backups", "vm1.vhd")))
+			}
+			s.checkNoSecretsOrDeadLetters()
+		})
+	}
+}

@@ -154,7 +154,7 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 		CopyDeadline:      cfg.CopyDeadline,
 		AbortOnTimeout:    cfg.AbortOnTimeout,
 		InvocationTimeout: invocationTimeout,
-		Retain:            worker.RetentionConfig{Policy: cfg.Retention, CompletedType: events.EventType(copyjob.Completed)},
+		Retain:            worker.RetentionConfig{Policy: cfg.Retention, PruneSource: cfg.PruneSource, CompletedType: events.EventType(copyjob.Completed)},
 	}
 	if err := w.Validate(); err != nil {
 		closeAll()

@@ -639,6 +639,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     SNAPCOPY_RETAIN_DAILY: string(retainDaily)
     SNAPCOPY_RETAIN_WEEKLY: string(retainWeekly)
     SNAPCOPY_RETAIN_MONTHLY: string(retainMonthly)
+    SNAPCOPY_PRUNE_SOURCE: pruneSource ? 'true' : 'false'
   }
   // The app may start as soon as settings exist; let its roles exist first
   // (they still take minutes to propagate, see README troubleshooting).

@@ -64,6 +64,9 @@ type Config struct {
 	// Retention is the retention policy of restore points; the zero
 	// policy keeps every one.
 	Retention copyjob.RetentionPolicy
+	// PruneSource deletes source snapshots proven copied, except the
+	// newest copied one.
+	PruneSource bool
 	// LogLevel is the minimum log level (debug, info, warn, error).
 	LogLevel string
 }
@@ -171,6 +174,7 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 	integer(SettingRetainDaily, &c.Retention.Daily)
 	integer(SettingRetainWeekly, &c.Retention.Weekly)
 	integer(SettingRetainMonthly, &c.Retention.Monthly)
+	boolean(SettingPruneSource, &c.PruneSource)
 	str(SettingLogLevel, &c.LogLevel)
 	if needPort && strings.TrimSpace(getenv(SettingPort)) == "" {
 		errs = append(errs, fmt.Errorf("%s is not set (the Functions host sets it; to serve without the host, set it to a free port)", SettingPort))

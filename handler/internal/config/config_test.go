@@ -53,6 +53,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		SettingRetainDaily:             "7",
 		SettingRetainWeekly:            "5",
 		SettingRetainMonthly:           "12",
+		SettingPruneSource:             "true",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		AllowMessageSAS:         true, StorageConnectionString: "AccountName=a;AccountKey=k", ClientID: "cid",
 		CopyDeadline: 6 * time.Hour, AbortOnTimeout: true, PollMinDelay: 2 * time.Second, PollMaxDelay: 5 * time.Minute,
 		SASLifetime: 12 * time.Hour, MaxMessageBytes: 65536, LogLevel: "debug",
-		RetentionSubscription: "r", Retention: copyjob.RetentionPolicy{Last: 3, Daily: 7, Weekly: 5, Monthly: 12},
+		RetentionSubscription: "r", Retention: copyjob.RetentionPolicy{Last: 3, Daily: 7, Weekly: 5, Monthly: 12}, PruneSource: true,
 	}
 	if strings.Join(c.AllowedSources, "|") != strings.Join(want.AllowedSources, "|") || strings.Join(c.AllowedDestinations, "|") != strings.Join(want.AllowedDestinations, "|") {
 		t.Fatalf("allow-lists %v %v", c.AllowedSources, c.AllowedDestinations)
@@ -80,7 +81,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		c.DestinationContainerURL != want.DestinationContainerURL || c.AllowMessageSAS != want.AllowMessageSAS || c.StorageConnectionString != want.StorageConnectionString ||
 		c.ClientID != want.ClientID || c.CopyDeadline != want.CopyDeadline || c.AbortOnTimeout != want.AbortOnTimeout || c.PollMinDelay != want.PollMinDelay ||
 		c.PollMaxDelay != want.PollMaxDelay || c.SASLifetime != want.SASLifetime || c.MaxMessageBytes != want.MaxMessageBytes || c.LogLevel != want.LogLevel ||
-		c.RetentionSubscription != want.RetentionSubscription || c.Retention != want.Retention {
+		c.RetentionSubscription != want.RetentionSubscription || c.Retention != want.Retention || c.PruneSource != want.PruneSource {
 		t.Fatalf("got %+v\nwant %+v", c, want)
 	}
 }

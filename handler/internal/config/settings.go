@@ -75,6 +75,9 @@ const (
 	SettingRetainDaily   = "SNAPCOPY_RETAIN_DAILY"
 	SettingRetainWeekly  = "SNAPCOPY_RETAIN_WEEKLY"
 	SettingRetainMonthly = "SNAPCOPY_RETAIN_MONTHLY"
+	// SettingPruneSource deletes source snapshots older than the newest
+	// copied one that the destination's snapshot list proves copied.
+	SettingPruneSource = "SNAPCOPY_PRUNE_SOURCE"
 
 	// SettingLogLevel is the minimum zerolog level.
 	SettingLogLevel = "SNAPCOPY_LOG_LEVEL"

@@ -13,6 +13,10 @@ type PruneInput struct {
 	// run acts on.
 	History History
 	Policy  RetentionPolicy
+	// PruneSource also deletes source snapshots proven copied; Rules'
+	// allowed sources bound where.
+	PruneSource bool
+	Rules       Rules
 }
 
 // PruneDecision is what a retention run does.
@@ -24,6 +28,9 @@ type PruneDecision struct {
 	Newest CopiedSnapshot
 	// Plan is the policy applied to the listed restore points.
 	Plan RetentionPlan
+	// Source is what source pruning deletes, planned from the same listing
+	// before any restore point is deleted: the listing is the proof.
+	Source SourcePrune
 }
 
 // DecidePrune plans a retention run. Only the run of the event that names
@@ -44,6 +51,9 @@ func DecidePrune(in PruneInput) PruneDecision {
 		return d
 	}
 	d.Plan = PlanRetention(in.History.RestorePoints(), in.Policy)
+	if in.PruneSource {
+		d.Source = PlanSourcePrune(in.History, in.Rules)
+	}
 	return d
 }
 

@@ -12,14 +12,18 @@ import (
 // RetentionConfig configures the Retention function.
 type RetentionConfig struct {
 	// Policy says which restore points survive; the zero policy keeps
-	// every one and the function does nothing.
+	// every one.
 	Policy copyjob.RetentionPolicy
+	// PruneSource deletes the source snapshots that the destination's
+	// snapshot list proves copied, except the newest copied one. With
+	// neither, the function does nothing.
+	PruneSource bool
 	// CompletedType is the CloudEvents type of Completed events
 	// ("<prefix>.Completed"); other events are ignored.
 	CompletedType string
 }
 
-func (c RetentionConfig) enabled() bool { return c.Policy.Enabled() }
+func (c RetentionConfig) enabled() bool { return c.Policy.Enabled() || c.PruneSource }
 
 func (c RetentionConfig) validate() error {
 	if err := c.Policy.Validate(); err != nil {
@@ -39,7 +43,8 @@ const maxPruneDeliveries = 5
 
 // Retention handles one event of the events topic's retention subscription:
 // after a Completed event it deletes the restore points the policy drops
-// and publishes Pruned. It runs apart from the copy functions, on its own
+// (and, with source pruning, the source snapshots proven copied) and
+// publishes Pruned. It runs apart from the copy functions, on its own
 // subscription, so a pruning fault never delays a copy.
 //
 // Repeating a run is harmless: what it deletes is planned from the
@@ -89,7 +94,7 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 	if err != nil {
 		return w.pruneFault(ctx, in, nil, fmt.Errorf("listing destination snapshots: %w", err))
 	}
-	dec := copyjob.DecidePrune(copyjob.PruneInput{Event: ev, History: history, Policy: w.Retain.Policy})
+	dec := copyjob.DecidePrune(copyjob.PruneInput{Event: ev, History: history, Policy: w.Retain.Policy, PruneSource: w.Retain.PruneSource, Rules: w.Rules})
 	if dec.Skip != "" {
 		in.log.Info().Str("reason", dec.Skip).Msg("nothing to prune")
 		return nil
@@ -100,6 +105,21 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 	for _, k := range dec.Plan.Keep {
 		r.data.Kept = append(r.data.Kept, k.Pruned(k.Reasons))
 	}
+	// Source snapshots first: if the run stops half-way, the listing that
+	// proves them copied is still whole for the redelivery.
+	if dec.Source.Skip != "" {
+		in.log.Warn().Str("reason", dec.Source.Skip).Msg("source snapshots not pruned")
+	}
+	for _, t := range dec.Source.Snapshots {
+		snapshot := copyjob.FormatSnapshot(t)
+		deleted, err := w.Storage.DeleteSnapshot(ctx, dec.Source.Source, snapshot)
+		if err != nil {
+			return w.pruneFault(ctx, in, r, fmt.Errorf("deleting source snapshot %s: %w", snapshot, err))
+		}
+		if deleted {
+			r.data.SourceSnapshotsDeleted = append(r.data.SourceSnapshotsDeleted, snapshot)
+		}
+	}
 	for _, p := range dec.Plan.Delete {
 		deleted, err := w.Storage.DeleteSnapshot(ctx, ev.Destination, p.DestinationSnapshot)
 		if err != nil {
@@ -107,7 +127,8 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 		}
 		r.record(deleted, p.Pruned(nil))
 	}
-	in.log.Info().Int("deleted", len(r.data.Deleted)).Int("alreadyDeleted", len(r.data.AlreadyDeleted)).Int("kept", len(r.data.Kept)).Msg("restore points pruned")
+	in.log.Info().Int("deleted", len(r.data.Deleted)).Int("alreadyDeleted", len(r.data.AlreadyDeleted)).Int("kept", len(r.data.Kept)).
+		Int("sourceSnapshotsDeleted", len(r.data.SourceSnapshotsDeleted)).Msg("restore points pruned")
 	return w.publish(ctx, in, copyjob.JobEvent(r.job, copyjob.Pruned, in.now, r.data))
 }
 

@@ -185,3 +185,39 @@ func TestRetentionFaults(t *testing.T) {
 		}
 	})
 }
+
+func TestRetentionPrunesSourceSnapshotsProvenCopiedFirst(t *testing.T) {
+	history := chainOf(4)
+	for _, policy := range []copyjob.RetentionPolicy{{}, {Last: 1}} {
+		t.Run(fmt.Sprintf("%+v", policy), func(t *testing.T) {
+			h := retentionHarness(t, policy, history)
+			h.w.Retain.PruneSource = true
+			if !h.w.Retention(context.Background(), completedInv(history[3].DestinationSnapshot, 1)) {
+				t.Fatal("want 2xx")
+			}
+			var source, dest []string
+			for i, d := range h.store.deletes {
+				switch d.blob {
+				case srcURL:
+					if len(dest) > 0 {
+						t.Fatalf("delete %d: a source snapshot deleted after a restore point", i)
+					}
+					source = append(source, d.snapshot)
+				case dstURL:
+					dest = append(dest, d.snapshot)
+				}
+			}
+			want := []string{copyjob.FormatSnapshot(history[0].SourceSnapshot), copyjob.FormatSnapshot(history[1].SourceSnapshot), copyjob.FormatSnapshot(history[2].SourceSnapshot)}
+			if fmt.Sprint(source) != fmt.Sprint(want) {
+				t.Fatalf("source snapshots deleted %v, want %v (never the newest copied)", source, want)
+			}
+			if len(dest) != 3*min(policy.Last, 1) {
+				t.Fatalf("restore points deleted %v under %+v", dest, policy)
+			}
+			_, _, data := h.event(t, 0)
+			if got := fmt.Sprint(data["sourceSnapshotsDeleted"]); got != fmt.Sprint(want) {
+				t.Fatalf("event lists %v", got)
+			}
+		})
+	}
+}
