@@ -116,3 +116,20 @@ func normalizeSnapshot(s string) string {
 	}
 	return s
 }
+
+// Previous returns the restore point listed just before the one in
+// destination snapshot s (by source snapshot, then destination snapshot):
+// the base a new restore point's cost is measured against. ok is false for
+// the first restore point of a chain.
+func (h History) Previous(s string) (CopiedSnapshot, bool) {
+	at := snapshotTime(s)
+	var prev CopiedSnapshot
+	found := false
+	for _, c := range h {
+		t := snapshotTime(c.DestinationSnapshot)
+		if t.Before(at) && (!found || t.After(snapshotTime(prev.DestinationSnapshot))) {
+			prev, found = c, true
+		}
+	}
+	return prev, found
+}

@@ -69,3 +69,13 @@ func TestHistoryNewestBreaksTiesByDestinationSnapshot(t *testing.T) {
 		t.Fatal("an empty history has a newest restore point")
 	}
 }
+
+func TestHistoryPrevious(t *testing.T) {
+	h := History{copied(snapNew), copied(snapOld), copied(snapMid)}
+	if p, ok := h.Previous(copied(snapNew).DestinationSnapshot); !ok || p.DestinationSnapshot != copied(snapMid).DestinationSnapshot {
+		t.Fatalf("previous of the newest: %+v %v", p, ok)
+	}
+	if p, ok := h.Previous(copied(snapOld).DestinationSnapshot); ok {
+		t.Fatalf("the first restore point has a previous one: %+v", p)
+	}
+}

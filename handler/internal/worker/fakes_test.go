@@ -34,6 +34,11 @@ type fakeStorage struct {
 	// deleteErr fails DeleteSnapshot; gone lists snapshots already deleted.
 	deleteErr error
 	gone      map[string]bool
+	// changedBytes and changedErr script ChangedBytes; measured records
+	// each (snapshot, previous) it was asked.
+	changedBytes int64
+	changedErr   error
+	measured     [][2]string
 
 	starts  []startCall
 	aborts  []string
@@ -67,6 +72,11 @@ func (f *fakeStorage) Destination(context.Context, copyjob.BlobRef) (copyjob.Des
 func (f *fakeStorage) History(context.Context, copyjob.BlobRef) (copyjob.History, error) {
 	f.listing++
 	return f.history, f.historyErr
+}
+
+func (f *fakeStorage) ChangedBytes(_ context.Context, _ copyjob.BlobRef, snapshot, previous string) (int64, error) {
+	f.measured = append(f.measured, [2]string{snapshot, previous})
+	return f.changedBytes, f.changedErr
 }
 
 func (f *fakeStorage) DeleteSnapshot(_ context.Context, blob copyjob.BlobRef, snapshot string) (bool, error) {

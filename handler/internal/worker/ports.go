@@ -24,6 +24,9 @@ type Storage interface {
 	// DeleteSnapshot deletes one snapshot of a blob; deleted is false when
 	// it was already gone.
 	DeleteSnapshot(ctx context.Context, blob copyjob.BlobRef, snapshot string) (deleted bool, err error)
+	// ChangedBytes measures the page ranges of a blob's snapshot that
+	// differ from its snapshot previous (all of them when previous is "").
+	ChangedBytes(ctx context.Context, blob copyjob.BlobRef, snapshot, previous string) (int64, error)
 }
 
 // Bus is what the worker needs from Service Bus. Every method is a durable

@@ -156,7 +156,12 @@ func (w *Worker) carryOut(ctx context.Context, in *invocation, job copyjob.Job, 
 		return w.firstPoll(ctx, in, job, dec.CopyID)
 	case copyjob.AlreadyCompleted:
 		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Msg("already copied; publishing Completed again")
-		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot, BytesCopied: dec.BytesCopied}))
+		data := copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot, BytesCopied: dec.BytesCopied}
+		// The job's destination was validated when the job was made.
+		if dest, _, err := copyjob.ParseBlobURL(job.DestinationBlobURL); err == nil {
+			data.BytesChanged = w.bytesChanged(ctx, in, dest, dec.DestinationSnapshot)
+		}
+		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, data))
 	case copyjob.WaitForOtherCopy:
 		return w.deferTrigger(ctx, in, job, deferWait{}, copyjob.RetriesExhausted, dec.Reason)
 	case copyjob.RetryLater:

@@ -108,6 +108,11 @@ func (s *PendingStorage) SourceSnapshots(context.Context, copyjob.BlobRef) ([]ti
 	return nil, errNotScripted
 }
 
+// ChangedBytes implements worker.Storage.
+func (s *PendingStorage) ChangedBytes(context.Context, copyjob.BlobRef, string, string) (int64, error) {
+	return 0, errNotScripted
+}
+
 // DeleteSnapshot implements worker.Storage.
 func (s *PendingStorage) DeleteSnapshot(context.Context, copyjob.BlobRef, string) (bool, error) {
 	return false, errNotScripted

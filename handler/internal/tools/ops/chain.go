@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"context"
 	"sort"
 	"time"
 
@@ -23,6 +24,11 @@ type chain struct {
 	Copy *copyAttempt `json:"copy,omitempty"`
 	// RestorePoints are the destination snapshots, oldest first.
 	RestorePoints []restorePoint `json:"restorePoints"`
+	// BytesChangedTotal is the sum of the restore points' BytesChanged:
+	// what the chain's snapshots hold beyond nothing, its footprint.
+	BytesChangedTotal *int64 `json:"bytesChangedTotal,omitempty"`
+	// CostUnknown says why the figures are missing, if they are.
+	CostUnknown string `json:"costUnknown,omitempty"`
 }
 
 // copyAttempt is the destination's latest copy (x-ms-copy-*).
@@ -53,6 +59,40 @@ type etaView struct {
 type restorePoint struct {
 	DestinationSnapshot string `json:"destinationSnapshot"`
 	SourceSnapshot      string `json:"sourceSnapshot"`
+	// BytesChanged is what this restore point adds to the one before it
+	// (page-range diff; all its page ranges for the oldest).
+	BytesChanged *int64 `json:"bytesChanged,omitempty"`
+}
+
+// changeMeter measures page-range diffs between a blob's snapshots.
+type changeMeter interface {
+	ChangedBytes(ctx context.Context, blob copyjob.BlobRef, snapshot, previous string) (int64, error)
+}
+
+// measure fills in what each restore point costs, against the restore
+// point before it as the chain stands now (after any pruning), and the
+// chain's total. A failure leaves the figures out and says why.
+func (c *chain) measure(ctx context.Context, m changeMeter, dest copyjob.BlobRef) {
+	var total int64
+	previous := ""
+	for i := range c.RestorePoints {
+		p := &c.RestorePoints[i]
+		n, err := m.ChangedBytes(ctx, dest, p.DestinationSnapshot, previous)
+		if err != nil {
+			for j := range c.RestorePoints {
+				c.RestorePoints[j].BytesChanged = nil
+			}
+			c.BytesChangedTotal = nil
+			c.CostUnknown = redact.Text(err.Error())
+			return
+		}
+		p.BytesChanged = &n
+		total += n
+		previous = p.DestinationSnapshot
+	}
+	if len(c.RestorePoints) > 0 {
+		c.BytesChangedTotal = &total
+	}
 }
 
 // newChain describes dest from its properties and snapshot history.

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -40,5 +42,39 @@ func TestNewChainRedactsSourceAndDescription(t *testing.T) {
 	}
 	if c.RestorePoints == nil {
 		t.Error("restorePoints must encode as [], not null")
+	}
+}
+
+// meterFunc is a changeMeter from a function.
+type meterFunc func(snapshot, previous string) (int64, error)
+
+func (f meterFunc) ChangedBytes(_ context.Context, _ copyjob.BlobRef, snapshot, previous string) (int64, error) {
+	return f(snapshot, previous)
+}
+
+func TestChainMeasureDiffsEachRestorePointFromTheOneBefore(t *testing.T) {
+	h := copyjob.History{
+		{SourceSnapshot: snap(20), DestinationSnapshot: "2026-11-24T10:00:25.0000000Z"},
+		{SourceSnapshot: snap(0), DestinationSnapshot: "2026-11-24T10:00:05.0000000Z"},
+	}
+	var asked []string
+	c := newChain("", copyjob.Destination{Exists: true, Incremental: true}, h)
+	c.measure(context.Background(), meterFunc(func(s, prev string) (int64, error) {
+		asked = append(asked, s+" since "+prev)
+		return int64(len(asked)) * 512, nil
+	}), copyjob.BlobRef{})
+	want := []string{"2026-11-24T10:00:05.0000000Z since ", "2026-11-24T10:00:25.0000000Z since 2026-11-24T10:00:05.0000000Z"}
+	if strings.Join(asked, "|") != strings.Join(want, "|") {
+		t.Fatalf("asked %v, want %v", asked, want)
+	}
+	if *c.RestorePoints[0].BytesChanged != 512 || *c.RestorePoints[1].BytesChanged != 1024 || *c.BytesChangedTotal != 1536 {
+		t.Fatalf("figures %+v total %v", c.RestorePoints, *c.BytesChangedTotal)
+	}
+
+	c.measure(context.Background(), meterFunc(func(string, string) (int64, error) {
+		return 0, errors.New("403 on https://dst.blob.core.windows.net/b/vm.vhd?sig=SECRET")
+	}), copyjob.BlobRef{})
+	if c.RestorePoints[0].BytesChanged != nil || strings.Contains(c.CostUnknown, "SECRET") || c.CostUnknown == "" {
+		t.Fatalf("after a failure: %+v, %q", c.RestorePoints[0], c.CostUnknown)
 	}
 }

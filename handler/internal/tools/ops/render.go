@@ -44,12 +44,23 @@ func (c chain) writeText(w io.Writer) {
 			line("description", "%s", a.Description)
 		}
 	}
-	fmt.Fprintf(w, "\nrestore points: %d\n", len(c.RestorePoints))
+	fmt.Fprintf(w, "\nrestore points: %d", len(c.RestorePoints))
+	switch {
+	case c.BytesChangedTotal != nil:
+		fmt.Fprintf(w, ", %s in total", byteSize(*c.BytesChangedTotal))
+	case c.CostUnknown != "":
+		fmt.Fprintf(w, " (cost unknown: %s)", c.CostUnknown)
+	}
+	fmt.Fprintln(w)
 	if len(c.RestorePoints) > 0 {
-		fmt.Fprintf(w, "  %-28s    %s\n", "destination snapshot", "source snapshot")
+		fmt.Fprintf(w, "  %-28s    %-28s  %s\n", "destination snapshot", "source snapshot", "changed")
 	}
 	for _, p := range c.RestorePoints {
-		fmt.Fprintf(w, "  %-28s ←  %s\n", p.DestinationSnapshot, p.SourceSnapshot)
+		changed := "?"
+		if p.BytesChanged != nil {
+			changed = byteSize(*p.BytesChanged)
+		}
+		fmt.Fprintf(w, "  %-28s ←  %-28s  %s\n", p.DestinationSnapshot, p.SourceSnapshot, changed)
 	}
 }
 

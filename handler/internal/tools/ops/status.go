@@ -134,6 +134,7 @@ func (c statusCommand) read(ctx context.Context, f statusFlags) (chain, error) {
 		return chain{}, err
 	}
 	ch := newChain(f.destination.URL, d, history)
+	ch.measure(ctx, store, f.destination)
 	if ch.Copy != nil && d.CopyStatus == copyjob.StatusPending {
 		ch.Copy.setETA(estimate, etaErr)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
@@ -63,9 +65,9 @@ last copied   2026-11-24T10:00:00.0000000Z
 copy          pending  source snapshot 2026-11-24T10:00:10.0000000Z  id COPYID
 progress      [######################........]  75.0%  6.0 KiB / 8.0 KiB  ETA 2s (2026-11-24T10:00:18Z, 1.0 KiB/s)
 
-restore points: 1
-  destination snapshot            source snapshot
-  2026-11-24T10:00:04.0000000Z ←  2026-11-24T10:00:00.0000000Z
+restore points: 1, 4.0 KiB in total
+  destination snapshot            source snapshot               changed
+  2026-11-24T10:00:04.0000000Z ←  2026-11-24T10:00:00.0000000Z  4.0 KiB
 `)
 	if out != want {
 		t.Errorf("status:\n%s\nwant:\n%s", out, want)
@@ -94,7 +96,9 @@ func TestStatusJSONWithoutSampling(t *testing.T) {
 		LastCopiedSnapshot: "2026-11-24T10:00:00.0000000Z",
 		Copy: &copyAttempt{ID: copyID, Status: "pending", SourceSnapshot: "2026-11-24T10:00:10.0000000Z",
 			BytesCopied: 2048, BytesTotal: 8192, Percent: 25, ETAUnknown: errSingleReading.Error()},
-		RestorePoints: []restorePoint{{DestinationSnapshot: "2026-11-24T10:00:04.0000000Z", SourceSnapshot: "2026-11-24T10:00:00.0000000Z"}},
+		// The first copy wrote one 4 KiB page.
+		RestorePoints:     []restorePoint{{DestinationSnapshot: "2026-11-24T10:00:04.0000000Z", SourceSnapshot: "2026-11-24T10:00:00.0000000Z", BytesChanged: to.Ptr(int64(4096))}},
+		BytesChangedTotal: to.Ptr(int64(4096)),
 	}
 	if !equalJSON(t, got, want) {
 		t.Errorf("json:\n%s", out)
@@ -118,10 +122,10 @@ copy          success  source snapshot 2026-11-24T10:00:10.0000000Z  id COPYID
 progress      [##############################] 100.0%  8.0 KiB / 8.0 KiB
 completed     2026-11-24T10:00:18Z
 
-restore points: 2
-  destination snapshot            source snapshot
-  2026-11-24T10:00:04.0000000Z ←  2026-11-24T10:00:00.0000000Z
-  2026-11-24T10:00:18.0000000Z ←  2026-11-24T10:00:10.0000000Z
+restore points: 2, 12.0 KiB in total
+  destination snapshot            source snapshot               changed
+  2026-11-24T10:00:04.0000000Z ←  2026-11-24T10:00:00.0000000Z  4.0 KiB
+  2026-11-24T10:00:18.0000000Z ←  2026-11-24T10:00:10.0000000Z  8.0 KiB
 `)
 	if out != want {
 		t.Errorf("status:\n%s\nwant:\n%s", out, want)
