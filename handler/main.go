@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"package":  {"build the deployable app folder and zip (static linux/amd64 binary)", packager.Run},
 	"send":     {"send a SnapshotCreated message, as a producer would", ops.RunSend},
 	"status":   {"show a destination chain: source, copied snapshots, current copy and ETA", ops.RunStatus},
+	"restore":  {"copy a restore point into a new page blob, follow it to the end, optionally verify it", ops.RunRestore},
 }
 
 func main() {

@@ -24,21 +24,41 @@ const clockSkew = 5 * time.Minute
 // snapshot-pinned SAS for it. With a token credential this is a user
 // delegation SAS; with a Shared Key, a service SAS.
 func (s *Store) SourceSAS(ctx context.Context, source copyjob.BlobRef) (copyjob.SAS, error) {
+	return s.readSAS(ctx, source, time.Time{}, s.opts.SASLifetime)
+}
+
+// SnapshotSAS mints a read-only SAS for one snapshot of ref (sr=bs), valid
+// for lifetime: what Copy Blob needs to read a restore point, and nothing
+// more (not the base blob, not another snapshot).
+func (s *Store) SnapshotSAS(ctx context.Context, ref copyjob.BlobRef, snapshot string, lifetime time.Duration) (copyjob.SAS, error) {
+	t, err := copyjob.ParseSnapshot(snapshot)
+	if err != nil {
+		return copyjob.SAS{}, err
+	}
+	return s.readSAS(ctx, ref, t, lifetime)
+}
+
+// readSAS signs read access to ref, or to its snapshot when snapshot is
+// set, for lifetime.
+func (s *Store) readSAS(ctx context.Context, ref copyjob.BlobRef, snapshot time.Time, lifetime time.Duration) (copyjob.SAS, error) {
 	// A Shared Key SAS is signed without a request, so the host guard
 	// never sees it: refuse here to sign for a blob elsewhere.
-	if err := s.opts.Hosts.CheckURL(source.URL); err != nil {
-		return copyjob.SAS{}, fmt.Errorf("mint source SAS: %w", err)
+	if err := s.opts.Hosts.CheckURL(ref.URL); err != nil {
+		return copyjob.SAS{}, fmt.Errorf("mint read SAS: %w", err)
 	}
 	now := s.opts.Clock.Now()
 	values := sas.BlobSignatureValues{
 		Protocol:      sas.ProtocolHTTPS,
 		StartTime:     now.Add(-clockSkew),
-		ExpiryTime:    now.Add(s.opts.SASLifetime),
+		ExpiryTime:    now.Add(lifetime),
 		Permissions:   to.Ptr(sas.BlobPermissions{Read: true}).String(),
-		ContainerName: source.Container,
-		BlobName:      source.Name,
+		ContainerName: ref.Container,
+		BlobName:      ref.Name,
+		// Zero for the base blob (sr=b). UTC: the SDK signs the time as
+		// given, and the service compares it with the request's snapshot=.
+		SnapshotTime: snapshot.UTC(),
 	}
-	if u, err := url.Parse(source.URL); err == nil && u.Scheme == "http" {
+	if u, err := url.Parse(ref.URL); err == nil && u.Scheme == "http" {
 		// Local emulators only speak http.
 		values.Protocol = sas.ProtocolHTTPSandHTTP
 	}
@@ -46,17 +66,17 @@ func (s *Store) SourceSAS(ctx context.Context, source copyjob.BlobRef) (copyjob.
 	var err error
 	if s.opts.Credentials.Token != nil {
 		var key *service.UserDelegationCredential
-		if key, err = s.keys.get(ctx, source, values.ExpiryTime); err == nil {
+		if key, err = s.keys.get(ctx, ref, values.ExpiryTime); err == nil {
 			qp, err = values.SignWithUserDelegation(key)
 		}
 	} else {
 		var key *sas.SharedKeyCredential
-		if key, err = s.opts.Credentials.sharedKey(source.Account); err == nil {
+		if key, err = s.opts.Credentials.sharedKey(ref.Account); err == nil {
 			qp, err = values.SignWithSharedKey(key)
 		}
 	}
 	if err != nil {
-		return copyjob.SAS{}, fmt.Errorf("mint source SAS for account %s: %w", source.Account, err)
+		return copyjob.SAS{}, fmt.Errorf("mint read SAS for account %s: %w", ref.Account, err)
 	}
 	return copyjob.ParseSAS(qp.Encode())
 }

@@ -392,3 +392,23 @@ func TestSourceSnapshotsForbidden(t *testing.T) {
 		t.Fatalf("err = %v, want ErrListForbidden", err)
 	}
 }
+
+// TestSnapshotSASReadsOneSnapshot: a restore's copy source is signed for
+// that snapshot only (sr=bs), read-only, for the lifetime asked.
+func TestSnapshotSASReadsOneSnapshot(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	s := sharedKeyStore(t, srv)
+	dest := ref(t, srv.URL+"/devstoreaccount1/backups/vm.vhd")
+	got, err := s.SnapshotSAS(context.Background(), dest, "2026-11-24T10:00:04.1234567Z", 25*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := url.ParseQuery(got.Encode())
+	if q.Get("sr") != "bs" || q.Get("sp") != "r" || q.Get("se") != start.Add(25*time.Hour).Format("2006-01-02T15:04:05Z") || q.Get("sig") == "" {
+		t.Fatalf("SAS %v", q)
+	}
+	if _, err := s.SnapshotSAS(context.Background(), dest, "yesterday", time.Hour); err == nil {
+		t.Fatal("a malformed snapshot time was signed")
+	}
+}

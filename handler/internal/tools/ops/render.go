@@ -11,11 +11,11 @@ import (
 // barWidth is the number of cells in the progress bar.
 const barWidth = 30
 
-// writeJSON writes c for machines.
-func (c chain) writeJSON(w io.Writer) error {
+// writeJSON writes v for machines.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(c)
+	return enc.Encode(v)
 }
 
 // writeText writes c for people, one labelled line per fact.

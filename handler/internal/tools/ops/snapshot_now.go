@@ -12,7 +12,7 @@ import (
 // sending SnapshotCreated, and returns the snapshot time in the service's
 // layout.
 func takeSnapshot(ctx context.Context, auth storageAuth, source copyjob.BlobRef) (string, error) {
-	client, err := auth.blobClient(source)
+	client, err := auth.pageBlobClient(source)
 	if err != nil {
 		return "", err
 	}

@@ -91,7 +91,7 @@ func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io
 		return scrub(explainStorageError(err, "read "+f.destination.URL, "Storage Blob Data Reader on the destination container", "check the destination URL"))
 	}
 	if f.json {
-		return ch.writeJSON(redactingWriter{stdout})
+		return writeJSON(redactingWriter{stdout}, ch)
 	}
 	ch.writeText(redactingWriter{stdout})
 	return nil

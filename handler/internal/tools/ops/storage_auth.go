@@ -7,6 +7,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
 	"github.com/snapcopy/snapcopy/handler/internal/blobstore"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
@@ -72,15 +73,15 @@ func (a storageAuth) store(clk clock.Clock) (*blobstore.Store, error) {
 	return blobstore.New(blobstore.Options{Credentials: creds, Clock: clk, SASLifetime: config.Defaults().SASLifetime, Client: clientOptions, Hosts: a.hosts})
 }
 
-// blobClient is a plain azblob client for ref, for what the Store does not
-// do (taking a snapshot).
-func (a storageAuth) blobClient(ref copyjob.BlobRef) (*blob.Client, error) {
+// pageBlobClient is a plain azblob client for ref, for what the Store does
+// not do (taking a snapshot, reading pages to verify a restore).
+func (a storageAuth) pageBlobClient(ref copyjob.BlobRef) (*pageblob.Client, error) {
 	if err := a.fits(ref); err != nil {
 		return nil, err
 	}
-	opts := &blob.ClientOptions{ClientOptions: clientOptions}
+	opts := &pageblob.ClientOptions{ClientOptions: clientOptions}
 	if a.sharedKey == nil {
-		return blob.NewClient(ref.URL, a.token, opts)
+		return pageblob.NewClient(ref.URL, a.token, opts)
 	}
-	return blob.NewClientWithSharedKeyCredential(ref.URL, a.sharedKey, opts)
+	return pageblob.NewClientWithSharedKeyCredential(ref.URL, a.sharedKey, opts)
 }

@@ -34,6 +34,7 @@ const copyRate = 1024 // bytes per second
 type storageEnv struct {
 	t       *testing.T
 	clock   *clock.Fake
+	emu     *storageemu.Emulator
 	baseURL string
 	source  *pageblob.Client
 	dest    *pageblob.Client
@@ -45,9 +46,10 @@ type storageEnv struct {
 func newStorageEnv(t *testing.T) *storageEnv {
 	t.Helper()
 	fake := clock.NewFake(testStart)
-	srv := httptest.NewServer(storageemu.New(storageemu.Options{Clock: fake, Accounts: []storageemu.Account{sourceAccount}, CopyRate: copyRate}))
+	emu := storageemu.New(storageemu.Options{Clock: fake, Accounts: []storageemu.Account{sourceAccount}, CopyRate: copyRate})
+	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
-	e := &storageEnv{t: t, clock: fake, baseURL: srv.URL}
+	e := &storageEnv{t: t, clock: fake, emu: emu, baseURL: srv.URL}
 	e.createContainer(sourceAccount, "disks")
 	e.createContainer(storageemu.DevAccount, "backups")
 	sourceURL := e.blobURL(sourceAccount, "disks", "vm.vhd")
