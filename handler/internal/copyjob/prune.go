@@ -14,9 +14,11 @@ type PruneInput struct {
 	History History
 	Policy  RetentionPolicy
 	// PruneSource also deletes source snapshots proven copied; Rules'
-	// allowed sources bound where.
-	PruneSource bool
-	Rules       Rules
+	// allowed sources bound where. SourceSnapshots is what the source
+	// lists (read only when PruneSource).
+	PruneSource     bool
+	SourceSnapshots []time.Time
+	Rules           Rules
 }
 
 // PruneDecision is what a retention run does.
@@ -52,7 +54,7 @@ func DecidePrune(in PruneInput) PruneDecision {
 	}
 	d.Plan = PlanRetention(in.History.RestorePoints(), in.Policy)
 	if in.PruneSource {
-		d.Source = PlanSourcePrune(in.History, in.Rules)
+		d.Source = PlanSourcePrune(in.History, in.SourceSnapshots, in.Rules)
 	}
 	return d
 }

@@ -25,8 +25,10 @@ type SourcePrune struct {
 // superseded by a newer one, or its restore point pruned before) stays
 // too: it may be a restore point that exists nowhere else, and nothing
 // proves otherwise. The source blob must lie under an allowed source, so
-// credentials go only where triggers may send them.
-func PlanSourcePrune(h History, rules Rules) SourcePrune {
+// credentials go only where triggers may send them. Only snapshots the
+// source still lists (existing) are deleted, so that a snapshot deleted by
+// an earlier run is not deleted again.
+func PlanSourcePrune(h History, existing []time.Time, rules Rules) SourcePrune {
 	newest, ok := h.Newest()
 	if !ok {
 		return SourcePrune{Skip: "the destination lists no restore points"}
@@ -35,13 +37,13 @@ func PlanSourcePrune(h History, rules Rules) SourcePrune {
 	switch {
 	case err != nil || len(query) > 0:
 		return SourcePrune{Skip: "the newest restore point's copy source is not a base blob URL"}
-	case !allowed(src, rules.AllowedSources):
+	case !rules.SourceAllowed(src):
 		return SourcePrune{Skip: "source " + src.URL + " is not under an allowed source"}
 	}
 	p := SourcePrune{Source: src}
 	for _, c := range h {
 		if SameBlob(c.SourceBlobURL, src.URL) && c.SourceSnapshot.Before(newest.SourceSnapshot) &&
-			!slices.ContainsFunc(p.Snapshots, c.SourceSnapshot.Equal) {
+			slices.ContainsFunc(existing, c.SourceSnapshot.Equal) && !slices.ContainsFunc(p.Snapshots, c.SourceSnapshot.Equal) {
 			p.Snapshots = append(p.Snapshots, c.SourceSnapshot)
 		}
 	}

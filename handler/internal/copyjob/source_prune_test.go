@@ -2,6 +2,7 @@ package copyjob
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +20,13 @@ func TestPlanSourcePrune(t *testing.T) {
 		name    string
 		history History
 		rules   Rules
+		gone    []time.Time // deleted at the source before
 		want    []time.Time
 		skip    string
 	}{
 		{name: "older copied ones go, the newest copied stays", history: History{copied(snapNew), copied(snapOld), copied(snapMid)}, want: []time.Time{snapOld, snapMid}},
 		{name: "only the newest is copied", history: History{copied(snapNew)}},
+		{name: "already deleted at the source", history: History{copied(snapNew), copied(snapOld), copied(snapMid)}, gone: []time.Time{snapOld}, want: []time.Time{snapMid}},
 		{name: "copied twice is deleted once", history: History{copied(snapNew), copied(snapMid), again}, want: []time.Time{snapMid}},
 		// A listed restore point of another blob proves nothing about the
 		// chain's source.
@@ -36,7 +39,9 @@ func TestPlanSourcePrune(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p := PlanSourcePrune(c.history, c.rules)
+			existing := []time.Time{snapOld, snapMid, snapNew}
+			existing = slices.DeleteFunc(existing, func(t time.Time) bool { return slices.ContainsFunc(c.gone, t.Equal) })
+			p := PlanSourcePrune(c.history, existing, c.rules)
 			if c.skip != "" {
 				if !strings.Contains(p.Skip, c.skip) || len(p.Snapshots) > 0 {
 					t.Fatalf("skip %q, deletes %v; want a skip saying %q", p.Skip, p.Snapshots, c.skip)

@@ -201,6 +201,9 @@ func destinationOf(raw string, src BlobRef, rules Rules) (BlobRef, error) {
 	return dst, nil
 }
 
+// SourceAllowed reports whether b lies under an allowed source.
+func (r Rules) SourceAllowed(b BlobRef) bool { return allowed(b, r.AllowedSources) }
+
 func allowed(b BlobRef, prefixes []string) bool {
 	if len(prefixes) == 0 {
 		return true

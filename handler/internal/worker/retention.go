@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
@@ -60,6 +61,13 @@ func (w *Worker) Retention(ctx context.Context, inv funcproto.Invocation) bool {
 		in.log.Debug().Msg("retention is off: every restore point is kept")
 		return w.settle(in, nil)
 	}
+	// The subscription's filter admits only the Completed subject; where
+	// it is missing, everything else is skipped unread. That includes our
+	// own Rejected events: rejecting one would publish another, forever.
+	if in.Subject != "" && in.Subject != w.Retain.CompletedType {
+		in.log.Debug().Str("subject", in.Subject).Msg("not a Completed event; nothing to prune")
+		return w.settle(in, nil)
+	}
 	if in.DecodeErr != nil {
 		return w.settle(in, w.reject(ctx, in, decodeInputError(in.DecodeErr)))
 	}
@@ -94,7 +102,13 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 	if err != nil {
 		return w.pruneFault(ctx, in, nil, fmt.Errorf("listing destination snapshots: %w", err))
 	}
-	dec := copyjob.DecidePrune(copyjob.PruneInput{Event: ev, History: history, Policy: w.Retain.Policy, PruneSource: w.Retain.PruneSource, Rules: w.Rules})
+	input := copyjob.PruneInput{Event: ev, History: history, Policy: w.Retain.Policy, PruneSource: w.Retain.PruneSource, Rules: w.Rules}
+	if w.Retain.PruneSource {
+		if input.SourceSnapshots, err = w.sourceSnapshotsOf(ctx, history); err != nil {
+			return w.pruneFault(ctx, in, nil, err)
+		}
+	}
+	dec := copyjob.DecidePrune(input)
 	if dec.Skip != "" {
 		in.log.Info().Str("reason", dec.Skip).Msg("nothing to prune")
 		return nil
@@ -121,6 +135,9 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 		}
 	}
 	for _, p := range dec.Plan.Delete {
+		if err := w.completedBeforePruning(ctx, in, ev.Destination, history, p); err != nil {
+			return err
+		}
 		deleted, err := w.Storage.DeleteSnapshot(ctx, ev.Destination, p.DestinationSnapshot)
 		if err != nil {
 			return w.pruneFault(ctx, in, r, fmt.Errorf("deleting destination snapshot %s: %w", p.DestinationSnapshot, err))
@@ -130,6 +147,63 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 	in.log.Info().Int("deleted", len(r.data.Deleted)).Int("alreadyDeleted", len(r.data.AlreadyDeleted)).Int("kept", len(r.data.Kept)).
 		Int("sourceSnapshotsDeleted", len(r.data.SourceSnapshotsDeleted)).Msg("restore points pruned")
 	return w.publish(ctx, in, copyjob.JobEvent(r.job, copyjob.Pruned, in.now, r.data))
+}
+
+// sourceSnapshotsOf lists the snapshots of the chain's source blob (as the
+// newest restore point names it), so that source pruning deletes only what
+// is still there. An unlistable or disallowed source lists nothing: then
+// no source snapshot is deleted, and the decision says why.
+func (w *Worker) sourceSnapshotsOf(ctx context.Context, history copyjob.History) ([]time.Time, error) {
+	newest, ok := history.Newest()
+	if !ok {
+		return nil, nil
+	}
+	src, query, err := copyjob.ParseBlobURL(newest.SourceBlobURL)
+	if err != nil || len(query) > 0 || !w.Rules.SourceAllowed(src) {
+		return nil, nil
+	}
+	snapshots, err := w.Storage.SourceSnapshots(ctx, src)
+	if errors.Is(err, copyjob.ErrListForbidden) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing source snapshots: %w", err)
+	}
+	return snapshots, nil
+}
+
+// completedRepublishWindow is the events topic's duplicate-detection window
+// in infra: a Completed event published again within it is dropped.
+const completedRepublishWindow = 24 * time.Hour
+
+// completedBeforePruning publishes the Completed event of a restore point
+// about to be deleted, under its job's own id. Once the restore point is
+// gone nothing proves the copy any more, and a copy whose poll was lost
+// (the process died right after starting it) gets its Completed only from
+// its trigger, which may come back later; so the event goes out first.
+// When the copy functions already published it, duplicate detection drops
+// this one; restore points older than the window are assumed announced, so
+// subscribers are not sent a copy of an old Completed.
+func (w *Worker) completedBeforePruning(ctx context.Context, in *invocation, dest copyjob.BlobRef, history copyjob.History, p copyjob.RestorePoint) error {
+	if t, err := copyjob.ParseSnapshot(p.DestinationSnapshot); err != nil || in.now.Sub(t) > completedRepublishWindow {
+		return nil
+	}
+	for _, c := range history {
+		if c.DestinationSnapshot != p.DestinationSnapshot {
+			continue
+		}
+		job := copyjob.NewJob(c.SourceBlobURL, copyjob.FormatSnapshot(c.SourceSnapshot), dest.URL)
+		data := copyjob.EventData{DestinationSnapshot: c.DestinationSnapshot, CopyID: c.CopyID}
+		if c.Progress.Known {
+			data.BytesCopied = &c.Progress.Bytes
+		}
+		previous, _ := history.Previous(c.DestinationSnapshot)
+		if n, err := w.Storage.ChangedBytes(ctx, dest, c.DestinationSnapshot, previous.DestinationSnapshot); err == nil {
+			data.BytesChanged = &n
+		}
+		return w.Bus.Publish(ctx, copyjob.JobEvent(job, copyjob.Completed, in.now, data))
+	}
+	return nil
 }
 
 // pruneRun is what a run has done so far, for its Pruned event.

@@ -114,8 +114,13 @@ func TestRetentionIgnoresAndRejects(t *testing.T) {
 			inv:        funcproto.Invocation{Function: "Retention", MessageID: "x", DeliveryCount: 1, Body: []byte(`{"destinationBlobUrl":"` + dstURL + `"}`)},
 			wantReject: string(copyjob.InputMalformed)},
 		{name: "undecodable", policy: copyjob.RetentionPolicy{Last: 1},
-			inv:        funcproto.Invocation{Function: "Retention", MessageID: "x", DeliveryCount: 1, DecodeErr: funcproto.ErrTooLarge},
+			inv:        funcproto.Invocation{Function: "Retention", MessageID: "x", DeliveryCount: 1, Subject: completedType, DecodeErr: funcproto.ErrTooLarge},
 			wantReject: string(copyjob.InputTooLarge)},
+		// Without the subscription's filter, a Rejected event (perhaps
+		// too large, perhaps carrying a bad body) must not be rejected
+		// again: that would loop.
+		{name: "our own Rejected event, undecodable", policy: copyjob.RetentionPolicy{Last: 1},
+			inv: funcproto.Invocation{Function: "Retention", MessageID: "x", DeliveryCount: 1, Subject: "Snapcopy.IncrementalCopy.Rejected", DecodeErr: funcproto.ErrTooLarge}},
 		{name: "not an incremental copy", policy: copyjob.RetentionPolicy{Last: 1}, inv: completedInv(history[2].DestinationSnapshot, 1),
 			dest: &copyjob.Destination{Exists: true}, wantReject: string(copyjob.InputInvalidField)},
 	}
@@ -192,6 +197,9 @@ func TestRetentionPrunesSourceSnapshotsProvenCopiedFirst(t *testing.T) {
 		t.Run(fmt.Sprintf("%+v", policy), func(t *testing.T) {
 			h := retentionHarness(t, policy, history)
 			h.w.Retain.PruneSource = true
+			for _, c := range history {
+				h.store.sourceSnapshots = append(h.store.sourceSnapshots, c.SourceSnapshot)
+			}
 			if !h.w.Retention(context.Background(), completedInv(history[3].DestinationSnapshot, 1)) {
 				t.Fatal("want 2xx")
 			}
@@ -219,5 +227,38 @@ func TestRetentionPrunesSourceSnapshotsProvenCopiedFirst(t *testing.T) {
 				t.Fatalf("event lists %v", got)
 			}
 		})
+	}
+}
+
+// TestRetentionPublishesCompletedBeforeDeleting: a restore point younger
+// than the topic's duplicate window gets its Completed event (under its
+// job's id) before it is deleted, for copies whose poll was lost.
+func TestRetentionPublishesCompletedBeforeDeleting(t *testing.T) {
+	history := make(copyjob.History, 3)
+	for i := range history {
+		s := testNow.Add(time.Duration(i-3) * time.Hour)
+		history[i] = copyjob.CopiedSnapshot{SourceBlobURL: srcURL, SourceSnapshot: s, DestinationSnapshot: copyjob.FormatSnapshot(s.Add(time.Minute)), CopyID: fmt.Sprint("copy-", i)}
+	}
+	h := retentionHarness(t, copyjob.RetentionPolicy{Last: 2}, history)
+	h.store.changedBytes = 4096
+	if !h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) {
+		t.Fatal("want 2xx")
+	}
+	msg, ce, data := h.event(t, 0)
+	job := copyjob.NewJob(srcURL, copyjob.FormatSnapshot(history[0].SourceSnapshot), dstURL)
+	if *msg.Subject != completedType || ce["id"] != job.Key+"/Completed" || data["destinationSnapshot"] != history[0].DestinationSnapshot || data["copyId"] != "copy-0" || data["bytesChanged"] != float64(4096) {
+		t.Fatalf("first event %s %v %v", *msg.Subject, ce["id"], data)
+	}
+	if len(h.store.deletes) != 1 || len(h.events.sent) != 2 {
+		t.Fatalf("deletes %v, %d events", h.store.deletes, len(h.events.sent))
+	}
+	if m, _, _ := h.event(t, 1); *m.Subject != "Snapcopy.IncrementalCopy.Pruned" {
+		t.Fatalf("second event %s, want Pruned", *m.Subject)
+	}
+
+	h = retentionHarness(t, copyjob.RetentionPolicy{Last: 2}, history)
+	h.events.err = errBusDown
+	if h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) || len(h.store.deletes) != 0 {
+		t.Fatalf("the Completed could not be published, yet %v was deleted", h.store.deletes)
 	}
 }
