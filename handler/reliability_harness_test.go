@@ -44,6 +44,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
@@ -100,10 +101,21 @@ type relHarness struct {
 	// running is set while the host runs: only the handler talks to storage then.
 	running atomic.Bool
 
-	mu    sync.Mutex
-	sent  []relSent // every send the handler attempted, in order
-	stats relStats  // guarded by mu
-	ops   map[string]*relOpStats
+	// retention is the policy the handler runs with (source pruning on).
+	retention copyjob.RetentionPolicy
+
+	mu      sync.Mutex
+	sent    []relSent // every send the handler attempted, in order
+	stats   relStats  // guarded by mu
+	ops     map[string]*relOpStats
+	deletes map[string]*relDeletes // by blob path?snapshot=
+}
+
+// relDeletes counts the Delete Blob requests for one snapshot.
+type relDeletes struct {
+	// Deleted and Gone count 202 and 404 answers; InFlight the requests
+	// being served now, MaxInFlight the most at once.
+	Deleted, Gone, InFlight, MaxInFlight int
 }
 
 // relSent is one send by the handler, before duplicate detection.
@@ -146,6 +158,10 @@ func newRelHarness(t *testing.T, kind string, seed uint64, rates relRates) *relH
 		clock: clock.NewFake(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)),
 		logs:  &bytes.Buffer{},
 		ops:   map[string]*relOpStats{},
+		// Keep the last 2-4 restore points and the newest of 0-2 days: the
+		// run spans hours of one simulated day, so the last-n rule decides.
+		retention: copyjob.RetentionPolicy{Last: 2 + int(seed%3), Daily: int(seed / 3 % 3)},
+		deletes:   map[string]*relDeletes{},
 		stats: relStats{
 			Invocations: map[string]int{}, Abandoned: map[string]int{}, CrashAfter: map[string]int{},
 			BusFailsInjected: map[string]int{}, StorageFaultsInjected: map[string]int{},
@@ -174,6 +190,9 @@ func newRelHarness(t *testing.T, kind string, seed uint64, rates relRates) *relH
 		config.SettingAllowMessageSAS:         "true",
 		config.SettingMaxMessageBytes:         fmt.Sprint(relMaxMessageBytes),
 		config.SettingLogLevel:                "debug",
+		config.SettingRetainLast:              fmt.Sprint(h.retention.Last),
+		config.SettingRetainDaily:             fmt.Sprint(h.retention.Daily),
+		config.SettingPruneSource:             "true",
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -520,6 +539,10 @@ func (h *relHarness) wrapStorage(next http.Handler) http.Handler {
 			return
 		}
 		rw := &relRetryAfterWriter{ResponseWriter: w}
+		if r.Method == http.MethodDelete {
+			done := h.deleting(r)
+			defer func() { done(rw.status) }()
+		}
 		next.ServeHTTP(rw, r)
 		if running {
 			h.mu.Lock()
@@ -544,6 +567,33 @@ func (h *relHarness) maybeDropCopyAnswer(r *http.Request) bool {
 	}
 	h.stats.DroppedCopyAnswers++
 	return true
+}
+
+// deleting counts a Delete Blob request of a snapshot while it is served,
+// so that two deletions of one snapshot at once are seen; done records the
+// answer.
+func (h *relHarness) deleting(r *http.Request) (done func(status int)) {
+	key := r.URL.Path + "?snapshot=" + r.URL.Query().Get("snapshot")
+	h.mu.Lock()
+	d := h.deletes[key]
+	if d == nil {
+		d = &relDeletes{}
+		h.deletes[key] = d
+	}
+	d.InFlight++
+	d.MaxInFlight = max(d.MaxInFlight, d.InFlight)
+	h.mu.Unlock()
+	return func(status int) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		d.InFlight--
+		switch status {
+		case http.StatusAccepted:
+			d.Deleted++
+		case http.StatusNotFound:
+			d.Gone++
+		}
+	}
 }
 
 func (h *relHarness) opStats(op string) *relOpStats {

@@ -153,7 +153,6 @@ func TestReliability(t *testing.T) {
 type relReport struct {
 	jobs, destinations       int
 	destSnapshots, verified  int
-	copiedOnceInOrder        int
 	eventsByType             map[string]int
 	terminalEvents           int
 	completedWithBytes       int
@@ -168,8 +167,14 @@ type relReport struct {
 	handlerSendsFailed       int
 	duplicateEventDeliveries int
 	queuesLeft               int
-	failures                 []string
-	wall                     time.Duration
+	// Retention figures.
+	keptAsPolicy, prunedByPolicy int
+	supersededAfterPruning       int
+	prunedEvents                 int
+	sourceSnapshotsPruned        int
+	deleteRequests, deletesGone  int
+	failures                     []string
+	wall                         time.Duration
 }
 
 func (r *relReport) failf(format string, args ...any) {
@@ -224,7 +229,7 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 	r.jobs, r.destinations = len(jobs), len(w.disks)
 
 	// Dead letters and leftovers.
-	for _, e := range []string{triggerQueue, pollQueue, subscription} {
+	for _, e := range []string{triggerQueue, pollQueue, retentionSubscription, subscription} {
 		for _, m := range h.bus.deadLettered(e) {
 			r.deadLettered++
 			r.failf("dead-lettered on %s: message %s after %d deliveries (%s: %s); body %.200s", e, m.ID, m.DeliveryCount, m.DeadLetterReason, m.DeadLetterError, m.Body)
@@ -274,6 +279,11 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 		case "Rejected":
 			r.rejected++
 			rejectedByMsg[e.Data.MessageID] = append(rejectedByMsg[e.Data.MessageID], e)
+		case "Pruned":
+			r.prunedEvents++
+			if e.Data.FailureCode != "" {
+				r.failf("Pruned %s: %s %s", e.ID, e.Data.FailureCode, e.Data.FailureDescription)
+			}
 		default:
 			r.failf("unexpected event %s of type %s: %s", e.ID, e.Type, e.Data.FailureDescription)
 		}
@@ -295,6 +305,10 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 		switch {
 		case len(evs) == 0:
 			r.failf("job %s (%s gen %d, snapshot %s): no terminal event; want exactly one Completed", k, j.snap.disk.name, j.snap.gen, j.snapshot)
+		case len(evs) == 2 && h.supersededAfterPruning(j, evs):
+			// Retention pruned the restore point (after publishing its
+			// Completed), then a late trigger found no copy of it: README.
+			r.supersededAfterPruning++
 		case len(evs) > 1:
 			r.duplicateEventDeliveries += len(evs) - 1
 			var desc []string
@@ -303,7 +317,7 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 			}
 			r.failf("job %s (%s gen %d, snapshot %s): %d terminal events after duplicate detection, want exactly one: %s; published at %v",
 				k, j.snap.disk.name, j.snap.gen, j.snapshot, len(evs), strings.Join(desc, "; "), sentAt[evs[0].ID])
-		case evs[0].outcome() != "Completed":
+		case len(evs) == 1 && evs[0].outcome() != "Completed":
 			e := evs[0]
 			r.failf("job %s (%s gen %d, snapshot %s): %s %s %q, want Completed", k, j.snap.disk.name, j.snap.gen, j.snapshot, e.outcome(), e.Data.FailureCode, e.Data.FailureDescription)
 		}
@@ -329,8 +343,9 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 	}
 
 	// Destinations: every source snapshot copied exactly once, in
-	// ascending order, with the same bytes.
+	// ascending order, with the same bytes; what retention keeps.
 	h.checkDestinations(w, jobs, terminal, r)
+	h.checkDeletes(r)
 
 	// Secrets.
 	h.checkSecrets(w, logs, events, r)
@@ -412,48 +427,46 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 		} else if b.Properties.CopyStatus == nil || *b.Properties.CopyStatus != "success" {
 			r.failf("destination %s: copy status %v, want success", d.name, deref(b.Properties.CopyStatus))
 		}
-		ok := len(got) == len(d.snaps)
-		seen := map[time.Time]int{}
+		// Retention: the restore points are exactly what the policy keeps
+		// of every source snapshot sent (each was copied: one Completed
+		// per job, checked above), oldest first, each once.
+		points := make([]copyjob.RestorePoint, len(d.snaps))
+		bySource := map[time.Time]*relSnap{}
+		for i, s := range d.snaps {
+			st, _ := copyjob.ParseSnapshot(s.snapshot)
+			points[i] = copyjob.RestorePoint{SourceSnapshot: st, DestinationSnapshot: s.snapshot}
+			bySource[st] = s
+		}
+		plan := copyjob.PlanRetention(points, h.retention)
+		r.prunedByPolicy += len(plan.Delete)
+		kept := map[time.Time]bool{}
+		for _, k := range plan.Keep {
+			kept[k.SourceSnapshot] = true
+		}
+		ok := len(got) == len(kept)
 		for i, g := range got {
-			seen[g.source]++
 			if i > 0 && !g.source.After(got[i-1].source) {
 				ok = false
-				r.failf("destination %s: snapshot %s copies source snapshot %s, not after the previous one's %s (order broken)",
+				r.failf("destination %s: snapshot %s copies source snapshot %s, not after the previous one's %s (order broken or copied twice)",
 					d.name, g.snapshot, copyjob.FormatSnapshot(g.source), copyjob.FormatSnapshot(got[i-1].source))
 			}
-		}
-		for _, s := range d.snaps {
-			st, _ := copyjob.ParseSnapshot(s.snapshot)
-			switch n := seen[st]; {
-			case n == 0:
+			switch s := bySource[g.source]; {
+			case s == nil:
 				ok = false
-				r.failf("destination %s: source snapshot %s (gen %d) was never copied", d.name, s.snapshot, s.gen)
-			case n > 1:
+				r.failf("destination %s: holds a copy of source snapshot %s, which was never sent", d.name, copyjob.FormatSnapshot(g.source))
+			case !kept[g.source]:
 				ok = false
-				r.failf("destination %s: source snapshot %s (gen %d) was copied %d times", d.name, s.snapshot, s.gen, n)
-			}
-			delete(seen, st)
-		}
-		for st := range seen {
-			ok = false
-			r.failf("destination %s: holds a copy of source snapshot %s, which was never sent", d.name, copyjob.FormatSnapshot(st))
-		}
-		if ok {
-			r.copiedOnceInOrder += len(got)
-		}
-		for i, s := range d.snaps {
-			if i < len(got) && ok {
-				pairs = append(pairs, pair{d, s, got[i].snapshot})
+				r.failf("destination %s: restore point of %s (gen %d) survives, but the policy %+v drops it", d.name, s.snapshot, s.gen, h.retention)
+			default:
+				pairs = append(pairs, pair{d, s, g.snapshot})
 				// The Completed event names this destination snapshot.
-				st, _ := copyjob.ParseSnapshot(s.snapshot)
-				dest, _, _ := copyjob.ParseBlobURL(h.blobURL + "/backups/" + d.name)
-				key := copyjob.JobKey(dest.URL, copyjob.FormatSnapshot(st))
+				key := copyjob.JobKey(h.blobURL+"/backups/"+d.name, copyjob.FormatSnapshot(g.source))
 				for _, e := range terminal[key] {
 					if e.outcome() != "Completed" {
 						continue
 					}
-					if e.Data.DestinationSnapshot != got[i].snapshot {
-						r.failf("job %s: Completed names destination snapshot %s, but the copy of %s is %s", key, e.Data.DestinationSnapshot, s.snapshot, got[i].snapshot)
+					if e.Data.DestinationSnapshot != g.snapshot {
+						r.failf("job %s: Completed names destination snapshot %s, but the copy of %s is %s", key, e.Data.DestinationSnapshot, s.snapshot, g.snapshot)
 					}
 					// Completed carries what the copy moved whenever the
 					// destination's listing knows it.
@@ -469,7 +482,16 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 					}
 				}
 			}
+			delete(kept, g.source)
 		}
+		for st := range kept {
+			ok = false
+			r.failf("destination %s: the policy %+v keeps the restore point of %s (gen %d), but it is gone", d.name, h.retention, copyjob.FormatSnapshot(st), bySource[st].gen)
+		}
+		if ok {
+			r.keptAsPolicy += len(got)
+		}
+		h.checkSourcePruned(d, r)
 	}
 	_ = jobs
 	// Bytes, a few disks at a time.
@@ -482,7 +504,12 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			src, err1 := h.download("disks", p.d.name, p.s.snapshot)
+			// Source pruning leaves only the newest source snapshot; the
+			// others are compared with what was written into them.
+			src, err1 := p.s.content, error(nil)
+			if p.s == p.d.snaps[len(p.d.snaps)-1] {
+				src, err1 = h.download("disks", p.d.name, p.s.snapshot)
+			}
 			dst, err2 := h.download("backups", p.d.name, p.dest)
 			mu.Lock()
 			defer mu.Unlock()
@@ -500,6 +527,70 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 		}()
 	}
 	wg.Wait()
+}
+
+// supersededAfterPruning reports a Completed and a Superseded for a job
+// whose restore point the policy drops.
+func (h *relHarness) supersededAfterPruning(j *relJob, evs []relEvent) bool {
+	outcomes := []string{evs[0].outcome(), evs[1].outcome()}
+	slices.Sort(outcomes)
+	if outcomes[0] != "Completed" || outcomes[1] != "Superseded" {
+		return false
+	}
+	d := j.snap.disk
+	points := make([]copyjob.RestorePoint, len(d.snaps))
+	for i, s := range d.snaps {
+		points[i].SourceSnapshot, _ = copyjob.ParseSnapshot(s.snapshot)
+	}
+	own, _ := copyjob.ParseSnapshot(j.snapshot)
+	for _, p := range copyjob.PlanRetention(points, h.retention).Delete {
+		if p.SourceSnapshot.Equal(own) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSourcePruned: with source pruning, every source snapshot older than
+// the newest copied one is gone, and the newest copied one is still there
+// (every snapshot sent was copied, so the newest sent is the newest copied).
+func (h *relHarness) checkSourcePruned(d *relDisk, r *relReport) {
+	pager := h.container("disks").NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &d.name, Include: container.ListBlobsInclude{Snapshots: true}})
+	var left []string
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			h.t.Fatalf("seed %d: list source snapshots: %v", h.seed, err)
+		}
+		for _, item := range page.Segment.BlobItems {
+			if *item.Name == d.name && item.Snapshot != nil && *item.Snapshot != "" {
+				left = append(left, *item.Snapshot)
+			}
+		}
+	}
+	newest := d.snaps[len(d.snaps)-1].snapshot
+	if len(left) != 1 || left[0] != newest {
+		r.failf("source %s: snapshots %v left, want only the newest copied %s", d.name, left, newest)
+	}
+	r.sourceSnapshotsPruned += len(d.snaps) - len(left)
+}
+
+// checkDeletes: each snapshot deleted at most once (not even a second
+// request that finds it gone), never by two requests at once.
+func (h *relHarness) checkDeletes(r *relReport) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, key := range slices.Sorted(mapsKeys(h.deletes)) {
+		d := h.deletes[key]
+		r.deleteRequests += d.Deleted + d.Gone
+		r.deletesGone += d.Gone
+		if d.Deleted+d.Gone > 1 {
+			r.failf("snapshot %s deleted %d times (%d found it gone)", key, d.Deleted+d.Gone, d.Gone)
+		}
+		if d.MaxInFlight > 1 {
+			r.failf("snapshot %s: %d deletions at once", key, d.MaxInFlight)
+		}
+	}
 }
 
 func deref[T any](p *T) (v T) {
@@ -630,8 +721,10 @@ func (h *relHarness) table(w *relWorkload, r *relReport) string {
 	row("terminal re-publishes", fmt.Sprintf("%d sends of an already published event id, latest %s after the first (duplicate window %s)",
 		r.republishes, r.maxRepublishGap.Round(time.Second), time.Hour))
 	row("events (after dedup)", sortedMap(r.eventsByType))
-	row("terminal events / jobs", fmt.Sprintf("%d / %d; %d Completed carry the bytesCopied the destination's listing shows", r.terminalEvents, r.jobs, r.completedWithBytes))
-	row("destination snapshots", fmt.Sprintf("%d listed, %d copied exactly once in ascending order, %d byte-identical to their source", r.destSnapshots, r.copiedOnceInOrder, r.verified))
+	row("terminal events / jobs", fmt.Sprintf("%d / %d (%d Superseded after the restore point was pruned); %d Completed carry the bytesCopied the destination's listing shows", r.terminalEvents, r.jobs, r.supersededAfterPruning, r.completedWithBytes))
+	row("destination snapshots", fmt.Sprintf("%d listed, %d exactly as retention %+v keeps them (oldest first, each once), %d byte-identical to their source", r.destSnapshots, r.keptAsPolicy, h.retention, r.verified))
+	row("retention", fmt.Sprintf("%d restore points pruned as the policy says, %d Pruned events, %d source snapshots pruned, %d delete requests (%d found the snapshot gone)",
+		r.prunedByPolicy, r.prunedEvents, r.sourceSnapshotsPruned, r.deleteRequests, r.deletesGone))
 	row("dead-lettered", r.deadLettered, " (poison by design: none)")
 	row("handler panics", r.panics)
 	row("secrets leaked", len(r.leaks), fmt.Sprintf(" (%d signatures searched); escaped-key canaries leaked %d; deferred triggers carrying the producer's SAS %d",
@@ -667,9 +760,9 @@ func (h *relHarness) summary(w *relWorkload, r *relReport) string {
 	if len(r.failures) > 0 {
 		verdict = fmt.Sprintf("FAIL (%d findings)", len(r.failures))
 	}
-	return fmt.Sprintf("reliability seed=%d: %d jobs over %d destinations, %d trigger deliveries + %d bad inputs, %d invocations (%d abandoned), %d crashes, %d bus faults, %d storage faults served -> %d/%d snapshots copied once in order, %d byte-identical, %d terminal events, %d dead-lettered, %d panics, %d secrets leaked; %s simulated in %s: %s",
+	return fmt.Sprintf("reliability seed=%d: %d jobs over %d destinations, %d trigger deliveries + %d bad inputs, %d invocations (%d abandoned), %d crashes, %d bus faults, %d storage faults served -> %d terminal events, %d restore points kept as retention says (%d pruned), %d byte-identical, %d dead-lettered, %d panics, %d secrets leaked; %s simulated in %s: %s",
 		h.seed, r.jobs, r.destinations, w.first+w.sameID+w.newID, w.badSends, inv, ab, crashes, bus, storage5xx,
-		r.copiedOnceInOrder, r.jobs, r.verified, r.terminalEvents, r.deadLettered, r.panics, len(r.leaks),
+		r.terminalEvents, r.keptAsPolicy, r.prunedByPolicy, r.verified, r.deadLettered, r.panics, len(r.leaks),
 		st.SimEnd.Sub(st.SimulatedStart).Round(time.Second), r.wall.Round(100*time.Millisecond), verdict)
 }
 
