@@ -70,8 +70,8 @@ func ParseCompleted(body []byte, completedType string, rules Rules) (ChainEvent,
 	if len(query) > 0 {
 		return ChainEvent{}, rejectf(InputInvalidField, "destinationBlobUrl must not carry a query")
 	}
-	if !allowed(dest, rules.AllowedDestinations) {
-		return ChainEvent{}, rejectf(InputNotAllowed, "destination %s is not under an allowed destination", dest.ContainerURL())
+	if err := rules.checkBlob("destination", dest, rules.AllowedDestinations); err != nil {
+		return ChainEvent{}, err
 	}
 	snap, err := ParseSnapshot(data.DestinationSnapshot)
 	if err != nil {

@@ -37,6 +37,7 @@ func TestParseCompleted(t *testing.T) {
 		{"bad snapshot", event(completedType, `{"destinationBlobUrl":"https://dst.blob.core.windows.net/backups/vm1.vhd","destinationSnapshot":"yesterday"}`), InputInvalidField},
 		{"not a blob URL", event(completedType, `{"destinationBlobUrl":"ftp://dst/backups/vm1.vhd","destinationSnapshot":"2026-11-24T10:00:05.1Z"}`), InputInvalidField},
 		{"SAS in the URL", event(completedType, `{"destinationBlobUrl":"https://dst.blob.core.windows.net/backups/vm1.vhd?sig=x","destinationSnapshot":"2026-11-24T10:00:05.1Z"}`), InputInvalidField},
+		{"not a storage host", event(completedType, `{"destinationBlobUrl":"https://dst.example.com/backups/vm1.vhd","destinationSnapshot":"2026-11-24T10:00:05.1Z"}`), InputNotAllowed},
 		{"outside the allow-list", event(completedType, `{"destinationBlobUrl":"https://dst.blob.core.windows.net/backups2/vm1.vhd","destinationSnapshot":"2026-11-24T10:00:05.1Z"}`), InputNotAllowed},
 	}
 	for _, c := range cases {

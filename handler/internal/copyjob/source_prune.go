@@ -38,7 +38,7 @@ func PlanSourcePrune(h History, existing []time.Time, rules Rules) SourcePrune {
 	case err != nil || len(query) > 0:
 		return SourcePrune{Skip: "the newest restore point's copy source is not a base blob URL"}
 	case !rules.SourceAllowed(src):
-		return SourcePrune{Skip: "source " + src.URL + " is not under an allowed source"}
+		return SourcePrune{Skip: "source " + src.URL + " is not a storage host under an allowed source"}
 	}
 	p := SourcePrune{Source: src}
 	for _, c := range h {

@@ -33,7 +33,8 @@ func TestPlanSourcePrune(t *testing.T) {
 		{name: "another source blob is never touched", history: History{copied(snapNew), from(otherURL, snapOld), copied(snapMid)}, want: []time.Time{snapMid}},
 		{name: "host case does not matter", history: History{copied(snapNew), from(strings.Replace(srcURL, "src.blob", "SRC.blob", 1), snapOld)}, want: []time.Time{snapOld}},
 		{name: "allowed source", history: History{copied(snapNew), copied(snapOld)}, rules: Rules{AllowedSources: []string{"https://src.blob.core.windows.net/disks"}}, want: []time.Time{snapOld}},
-		{name: "source outside the allow-list", history: History{copied(snapNew), copied(snapOld)}, rules: Rules{AllowedSources: []string{"https://src.blob.core.windows.net/other"}}, skip: "not under an allowed source"},
+		{name: "source outside the allow-list", history: History{copied(snapNew), copied(snapOld)}, rules: Rules{AllowedSources: []string{"https://src.blob.core.windows.net/other"}}, skip: "not a storage host under an allowed source"},
+		{name: "copy source not a storage host", history: History{from("https://src.example.com/disks/vm1.vhd", snapNew), from("https://src.example.com/disks/vm1.vhd", snapOld)}, skip: "not a storage host"},
 		{name: "copy source not a blob URL", history: History{from("", snapNew), copied(snapOld)}, skip: "not a base blob URL"},
 		{name: "nothing listed", skip: "no restore points"},
 	}

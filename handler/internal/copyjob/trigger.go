@@ -201,8 +201,11 @@ func destinationOf(raw string, src BlobRef, rules Rules) (BlobRef, error) {
 	return dst, nil
 }
 
-// SourceAllowed reports whether b lies under an allowed source.
-func (r Rules) SourceAllowed(b BlobRef) bool { return allowed(b, r.AllowedSources) }
+// SourceAllowed reports whether the handler may send its credentials to
+// source b: a storage host, under an allowed source.
+func (r Rules) SourceAllowed(b BlobRef) bool {
+	return r.checkBlob("source", b, r.AllowedSources) == nil
+}
 
 func allowed(b BlobRef, prefixes []string) bool {
 	if len(prefixes) == 0 {
