@@ -19,7 +19,7 @@ import (
 // stand-ins, no Azure account needed.
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	opts := localrun.Defaults()
-	fs := cli.NewFlagSet("local", "[flags]", "Runs the whole chain on the built-in stand-ins (no Azure account) and verifies every destination snapshot byte for byte.")
+	fs := cli.NewFlagSet("local", "[flags]", "Runs the whole chain on the built-in stand-ins (no Azure account), verifies every restore point byte for byte, then restores the newest one of each disk into a new blob and verifies that too.")
 	fs.IntVar(&opts.Blobs, "blobs", opts.Blobs, "number of disks to back up")
 	fs.IntVar(&opts.Generations, "generations", opts.Generations, "snapshots per disk")
 	diskMiB := fs.Int64("disk-mib", opts.DiskBytes>>20, "disk size in MiB")
@@ -30,6 +30,11 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&opts.CopyRate, "copy-rate", opts.CopyRate, "emulated copy speed in bytes per second")
 	fs.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "bound on the demo")
 	fs.BoolVar(&opts.Keep, "keep", opts.Keep, "keep the stack running after the demo until interrupted")
+	fs.IntVar(&opts.Retention.Last, "retain-last", 0, "retention: keep the last n restore points of each disk (0: rule not used)")
+	fs.IntVar(&opts.Retention.Daily, "retain-daily", 0, "retention: keep the newest restore point of each of the last n days")
+	fs.IntVar(&opts.Retention.Weekly, "retain-weekly", 0, "retention: the same per ISO week")
+	fs.IntVar(&opts.Retention.Monthly, "retain-monthly", 0, "retention: the same per month")
+	fs.BoolVar(&opts.PruneSource, "prune-source", false, "delete source snapshots proven copied, except the newest copied one")
 	logLevel := fs.String("log-level", "warn", "handler log level (debug, info, warn, error)")
 	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "local takes flags only"); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
@@ -42,7 +43,7 @@ type localBus interface {
 	close()
 }
 
-var functionEntities = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue}
+var functionEntities = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue, "Retention": funchost.SubscriptionPath(eventsTopic, retentionSub)}
 
 // memoryBus is funchost's in-memory broker.
 type memoryBus struct {
@@ -51,7 +52,7 @@ type memoryBus struct {
 }
 
 func newMemoryBus() (*memoryBus, error) {
-	b, err := funchost.NewBroker(funchost.BrokerOptions{Queues: []string{triggerQueue, pollQueue}, Topics: map[string][]string{eventsTopic: {eventsSub}}})
+	b, err := funchost.NewBroker(funchost.BrokerOptions{Queues: []string{triggerQueue, pollQueue}, Topics: map[string][]string{eventsTopic: {eventsSub, retentionSub}}})
 	return &memoryBus{broker: b}, err
 }
 
@@ -136,12 +137,18 @@ func (a *amqpBus) senders() func(string) (bus.Sender, error) { return nil }
 
 func (a *amqpBus) sources() (map[string]funchost.Source, error) {
 	out := map[string]funchost.Source{}
-	for fn, queue := range functionEntities {
-		r, err := a.client.NewReceiverForQueue(queue, nil)
+	for fn, path := range functionEntities {
+		var r *azservicebus.Receiver
+		var err error
+		if topic, sub, ok := strings.Cut(path, "/Subscriptions/"); ok {
+			r, err = a.client.NewReceiverForSubscription(topic, sub, nil)
+		} else {
+			r, err = a.client.NewReceiverForQueue(path, nil)
+		}
 		if err != nil {
 			return nil, err
 		}
-		out[fn] = funchost.NewReceiverSource(r, queue, nil)
+		out[fn] = funchost.NewReceiverSource(r, path, nil)
 	}
 	return out, nil
 }

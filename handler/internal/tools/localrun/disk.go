@@ -3,6 +3,7 @@ package localrun
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -53,6 +54,22 @@ func (d *disk) snapshot(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("snapshot %s: no snapshot time in the response", d.name)
 	}
 	return *resp.Snapshot, nil
+}
+
+// digestOf is the SHA-256 of a blob's bytes, read range by range.
+func digestOf(ctx context.Context, c *pageblob.Client, size int64) ([32]byte, error) {
+	h := sha256.New()
+	const chunk = 8 << 20
+	for off := int64(0); off < size; off += chunk {
+		b, err := readRange(ctx, c, off, min(chunk, size-off))
+		if err != nil {
+			return [32]byte{}, err
+		}
+		h.Write(b)
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // sameBytes compares a source snapshot with a destination snapshot, range

@@ -25,7 +25,17 @@ type JobResult struct {
 	Polls       *int
 	Duration    *time.Duration
 	Verified    bool
-	Detail      string
+	// Pruned: retention deleted the restore point, as the policy says.
+	Pruned bool
+	Detail string
+}
+
+// RestoreResult is the demo's last step: the newest restore point of a
+// disk restored into a new blob and compared with its source snapshot.
+type RestoreResult struct {
+	Blob, Target, SourceSnapshot string
+	Verified                     bool
+	Detail                       string
 }
 
 // Summary is the result of a local run.
@@ -34,6 +44,8 @@ type Summary struct {
 	Elapsed time.Duration
 	// Invocations, Deferrals and DeadLettered count what the host saw.
 	Invocations, Deferrals, DeadLettered int
+	// Restores are the newest restore points restored at the end.
+	Restores []RestoreResult
 }
 
 // OK reports whether every snapshot was copied and verified.
@@ -43,6 +55,14 @@ func (s Summary) OK() bool {
 	}
 	for _, j := range s.Jobs {
 		if !j.Verified {
+			return false
+		}
+	}
+	if len(s.Restores) == 0 {
+		return false
+	}
+	for _, r := range s.Restores {
+		if !r.Verified {
 			return false
 		}
 	}
@@ -62,14 +82,24 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintln(tw, "BLOB\tGEN\tSOURCE SNAPSHOT\tWRITTEN\tCOPIED\tPOLLS\tDURATION\tDESTINATION SNAPSHOT\tVERIFIED")
 	for _, j := range jobs {
 		verified := "yes"
-		if !j.Verified {
+		switch {
+		case !j.Verified:
 			verified = "NO: " + j.Detail
+		case j.Pruned:
+			verified = "pruned (policy)"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.Blob, j.Generation, j.SourceSnapshot, mib(j.BytesWritten), known(j.BytesCopied, mib),
 			known(j.Polls, strconv.Itoa), known(j.Duration, roundDuration), orDash(j.DestinationSnapshot), verified)
 	}
 	_ = tw.Flush()
-	status := "every destination snapshot equals its source snapshot"
+	for _, r := range s.Restores {
+		if r.Verified {
+			fmt.Fprintf(w, "\n%s: newest restore point restored into %s, equal byte for byte to source snapshot %s: restore verified\n", r.Blob, r.Target, r.SourceSnapshot)
+		} else {
+			fmt.Fprintf(w, "\n%s: RESTORE FAILED: %s\n", r.Blob, r.Detail)
+		}
+	}
+	status := "every restore point left equals its source snapshot"
 	if !s.OK() {
 		status = "VERIFICATION FAILED"
 	}

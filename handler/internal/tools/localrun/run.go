@@ -27,6 +27,8 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
@@ -56,6 +58,11 @@ type Options struct {
 	Timeout time.Duration
 	// Keep leaves the stack running after the demo until ctx ends.
 	Keep bool
+	// Retention is the handler's retention policy and PruneSource its
+	// source pruning; the run then waits for each chain's Pruned event and
+	// checks that what survives is what the policy keeps.
+	Retention   copyjob.RetentionPolicy
+	PruneSource bool
 	// Out receives progress and the summary.
 	Out io.Writer
 	// Handler wires the real handler.
@@ -93,6 +100,9 @@ func (o Options) Validate() error {
 	if o.Timeout <= 0 {
 		bad("-timeout %s: must be positive", o.Timeout)
 	}
+	if err := o.Retention.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if o.Bus != BusAMQP && o.Bus != BusMemory {
 		bad("-bus %q: must be %q or %q", o.Bus, BusAMQP, BusMemory)
 	}
@@ -111,6 +121,7 @@ const (
 	pollQueue    = "copy-poll"
 	eventsTopic  = "copy-events"
 	eventsSub    = "all"
+	retentionSub = busemu.SubscriptionRetention
 )
 
 // Run runs the demo and returns its summary; Summary.OK says whether every
@@ -141,10 +152,11 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	if err := st.awaitOutcomes(ctx, jobs); err != nil {
+	if err := st.awaitOutcomes(ctx, jobs, opts.Retention.Enabled() || opts.PruneSource); err != nil {
 		return Summary{}, err
 	}
-	sum := st.verify(ctx, jobs)
+	sum := st.verify(ctx, jobs, opts.Retention)
+	sum.Restores = st.restoreNewest(ctx, jobs, opts.Out)
 	sum.Elapsed = time.Since(started)
 	sum.Invocations = int(st.invocations.Load())
 	sum.Deferrals = int(st.deferrals.Load())
@@ -161,6 +173,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 type stack struct {
 	out         io.Writer
 	storageURL  string // account URL
+	storageBase string // the emulator's endpoint
 	bus         localBus
 	key         *blob.SharedKeyCredential
 	clientOpts  azcore.ClientOptions
@@ -188,6 +201,7 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 		return nil, err
 	}
 	s.closers = append(s.closers, stop)
+	s.storageBase = storageBase
 	s.storageURL = storageBase + "/" + storageemu.DevAccountName
 	s.key, _ = blob.NewSharedKeyCredential(storageemu.DevAccountName, storageemu.DevAccountKey)
 	// The demo's own storage calls retry quickly under chaos.
@@ -212,6 +226,11 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 		config.SettingPollMinDelay:            "1s",
 		config.SettingPollMaxDelay:            "10s",
 		config.SettingLogLevel:                "warn",
+		config.SettingRetainLast:              fmt.Sprint(opts.Retention.Last),
+		config.SettingRetainDaily:             fmt.Sprint(opts.Retention.Daily),
+		config.SettingRetainWeekly:            fmt.Sprint(opts.Retention.Weekly),
+		config.SettingRetainMonthly:           fmt.Sprint(opts.Retention.Monthly),
+		config.SettingPruneSource:             fmt.Sprint(opts.PruneSource),
 	}
 	handler, closeHandler, err := opts.Handler(ctx, settings, s.bus.senders())
 	if err != nil {
@@ -277,6 +296,9 @@ type job struct {
 	generation int
 	snapshot   string
 	written    int64
+	// digest is the SHA-256 of the snapshot's bytes, taken when source
+	// pruning may delete the snapshot before it is verified.
+	digest *[32]byte
 }
 
 // produce writes, snapshots and sends a SnapshotCreated per snapshot, like a
@@ -320,6 +342,17 @@ func (s *stack) produce(ctx context.Context, opts Options) ([]*job, error) {
 				return nil, err
 			}
 			j := &job{disk: d, generation: g, snapshot: snap, written: written}
+			if opts.PruneSource {
+				src, err := d.client.WithSnapshot(snap)
+				if err != nil {
+					return nil, err
+				}
+				sum, err := digestOf(ctx, src, d.size)
+				if err != nil {
+					return nil, fmt.Errorf("read %s snapshot %s: %w", d.name, snap, err)
+				}
+				j.digest = &sum
+			}
 			jobs = append(jobs, j)
 			if err := sendSnapshotCreated(ctx, sender, d.client.URL(), snap); err != nil {
 				return nil, err
