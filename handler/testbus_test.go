@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,13 +167,7 @@ func (a *amqpTestBus) sender(entity string) bus.Sender {
 func (a *amqpTestBus) sources() map[string]funchost.Source {
 	out := map[string]funchost.Source{}
 	for fn, path := range functionQueues {
-		var r *azservicebus.Receiver
-		var err error
-		if topic, sub, ok := strings.Cut(path, "/Subscriptions/"); ok {
-			r, err = a.client.NewReceiverForSubscription(topic, sub, nil)
-		} else {
-			r, err = a.client.NewReceiverForQueue(path, nil)
-		}
+		r, err := funchost.NewReceiverFor(a.client, path)
 		if err != nil {
 			a.t.Fatal(err)
 		}

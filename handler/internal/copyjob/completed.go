@@ -1,7 +1,6 @@
 package copyjob
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 )
@@ -36,16 +35,9 @@ type completedData struct {
 // well-formed CloudEvent of another type, and an *InputError for anything
 // that is not a well-formed Completed event.
 func ParseCompleted(body []byte, completedType string, rules Rules) (ChainEvent, error) {
-	if rules.MaxBytes > 0 && len(body) > rules.MaxBytes {
-		return ChainEvent{}, rejectf(InputTooLarge, "message body is %d bytes, the limit is %d", len(body), rules.MaxBytes)
-	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return ChainEvent{}, rejectf(InputMalformed, "message body is not a JSON object")
-	}
-	var env cloudEventEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return ChainEvent{}, rejectf(InputMalformed, "message body is not valid JSON: %v", err)
+	_, env, err := decodeEnvelope(body, rules.MaxBytes)
+	if err != nil {
+		return ChainEvent{}, err
 	}
 	if env.SpecVersion != "1.0" {
 		return ChainEvent{}, rejectf(InputMalformed, "not a CloudEvents 1.0 event (specversion %q)", env.SpecVersion)

@@ -63,16 +63,9 @@ func (t Trigger) Job() Job {
 // structured CloudEvent, or its data object alone. Every failure is an
 // *InputError.
 func ParseTrigger(body []byte, rules Rules, now time.Time) (Trigger, error) {
-	if rules.MaxBytes > 0 && len(body) > rules.MaxBytes {
-		return Trigger{}, rejectf(InputTooLarge, "message body is %d bytes, the limit is %d", len(body), rules.MaxBytes)
-	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
-		return Trigger{}, rejectf(InputMalformed, "message body is not a JSON object")
-	}
-	var env cloudEventEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return Trigger{}, rejectf(InputMalformed, "message body is not valid JSON: %v", err)
+	body, env, err := decodeEnvelope(body, rules.MaxBytes)
+	if err != nil {
+		return Trigger{}, err
 	}
 	data := body
 	if env.SpecVersion != "" {
@@ -94,6 +87,24 @@ func ParseTrigger(body []byte, rules Rules, now time.Time) (Trigger, error) {
 	t, err := msg.validate(rules, now)
 	t.EventID = env.ID
 	return t, err
+}
+
+// decodeEnvelope checks a message body's size and that it is a JSON
+// object, and reads the CloudEvents attributes it may carry; body comes
+// back trimmed.
+func decodeEnvelope(body []byte, maxBytes int) ([]byte, cloudEventEnvelope, error) {
+	var env cloudEventEnvelope
+	if maxBytes > 0 && len(body) > maxBytes {
+		return nil, env, rejectf(InputTooLarge, "message body is %d bytes, the limit is %d", len(body), maxBytes)
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil, env, rejectf(InputMalformed, "message body is not a JSON object")
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, env, rejectf(InputMalformed, "message body is not valid JSON: %v", err)
+	}
+	return body, env, nil
 }
 
 func (m SnapshotCreated) validate(rules Rules, now time.Time) (Trigger, error) {

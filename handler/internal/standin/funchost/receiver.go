@@ -3,6 +3,7 @@ package funchost
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,4 +132,14 @@ func fromReceived(rm *azservicebus.ReceivedMessage) *Message {
 		m.EnqueuedAt = *rm.EnqueuedTime
 	}
 	return m
+}
+
+// NewReceiverFor opens a peek-lock receiver on path, a queue or a topic's
+// subscription ("topic/Subscriptions/name", as SubscriptionPath writes it),
+// for NewReceiverSource.
+func NewReceiverFor(client *azservicebus.Client, path string) (*azservicebus.Receiver, error) {
+	if topic, sub, ok := strings.Cut(path, "/Subscriptions/"); ok {
+		return client.NewReceiverForSubscription(topic, sub, nil)
+	}
+	return client.NewReceiverForQueue(path, nil)
 }

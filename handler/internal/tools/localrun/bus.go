@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
@@ -138,13 +137,7 @@ func (a *amqpBus) senders() func(string) (bus.Sender, error) { return nil }
 func (a *amqpBus) sources() (map[string]funchost.Source, error) {
 	out := map[string]funchost.Source{}
 	for fn, path := range functionEntities {
-		var r *azservicebus.Receiver
-		var err error
-		if topic, sub, ok := strings.Cut(path, "/Subscriptions/"); ok {
-			r, err = a.client.NewReceiverForSubscription(topic, sub, nil)
-		} else {
-			r, err = a.client.NewReceiverForQueue(path, nil)
-		}
+		r, err := funchost.NewReceiverFor(a.client, path)
 		if err != nil {
 			return nil, err
 		}
