@@ -134,6 +134,37 @@ func TestWorkload(t *testing.T) {
 	}
 }
 
+// TestWorkloadRestartNeverPassesTotal: a copy that starts over drops back
+// and runs again at the same throughput, ending at its duration with its
+// total, so its progress never passes the total on the way: a figure above
+// it would read total/total (the reading is capped) while the copy is
+// pending. Progress is piecewise linear: its largest values are at the
+// ends of the pieces.
+func TestWorkloadRestartNeverPassesTotal(t *testing.T) {
+	cfg := DefaultWorkload()
+	cfg.Copies, cfg.RestartChance = 500, 1
+	restarts := 0
+	for seed := range uint64(20) {
+		for i, c := range GenerateWorkload(cfg, seed) {
+			for j, p := range c.pieces {
+				end := c.Duration
+				if j+1 < len(c.pieces) {
+					end = c.pieces[j+1].start
+				}
+				if peak := p.bytes + p.rate*(end-p.start).Seconds(); peak > float64(c.Total)*(1+1e-9) {
+					t.Fatalf("seed %d copy %d: %.0f of %d bytes at %v, before its end at %v", seed, i, peak, c.Total, end, c.Duration)
+				}
+				if j > 0 && p.bytes < c.pieces[j-1].bytes+c.pieces[j-1].rate*(p.start-c.pieces[j-1].start).Seconds()-1 {
+					restarts++
+				}
+			}
+		}
+	}
+	if restarts < 20*500*9/10 {
+		t.Errorf("%d of %d copies drop back", restarts, 20*500)
+	}
+}
+
 // TestWorkloadModels: the model flags change what polls read, and only
 // what they name.
 func TestWorkloadModels(t *testing.T) {

@@ -31,7 +31,8 @@ type WorkloadConfig struct {
 	MaxStalls          int
 	StallMin, StallMax float64
 	// RestartChance is the share of copies whose progress drops back once
-	// (to between 0 and half of what was copied) and runs again.
+	// (to between 0 and half of what was copied, but never by more than the
+	// rest of the run copies again) and runs again.
 	RestartChance float64
 	// JumpChance is the share of copies whose throughput is multiplied by
 	// JumpMin to JumpMax at a point of their last quarter: the estimate
@@ -195,7 +196,9 @@ func generateCopy(cfg WorkloadConfig, r *rand.Rand) Copy {
 
 	// Work done at each start, in relative units, then scaled so that the
 	// copy reaches total at d. A restart throws part of the work done away
-	// at the same throughput, so the run after it is not faster.
+	// at the same throughput, so the run after it is not faster; and never
+	// more than that run does again, or the work before it, scaled to the
+	// total, would pass the total.
 	var pieces []piece
 	work := 0.0
 	for i, s := range starts {
@@ -212,8 +215,9 @@ func generateCopy(cfg WorkloadConfig, r *rand.Rand) Copy {
 	cut, lost := len(pieces), 0.0
 	if restartAt >= 0 {
 		cut = sort.Search(len(pieces), func(i int) bool { return pieces[i].start >= restartAt })
-		kept := pieces[cut].bytes * r.Float64() / 2 // 0 to half of the work done
-		lost = pieces[cut].bytes - kept
+		done := pieces[cut].bytes
+		kept := done * r.Float64() / 2 // 0 to half of the work done
+		lost = min(done-kept, work-done)
 	}
 	k := float64(total) / (work - lost)
 	for i := range pieces {
