@@ -94,7 +94,7 @@ type PollPolicy struct {
 func DefaultPollPolicy() PollPolicy {
 	return PollPolicy{
 		MinDelay: 5 * time.Second, MaxDelay: 10 * time.Minute,
-		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 5, Rise: 1, Fall: 0.2, Follow: 0.5, AgeShare: 0.5, Settled: 5 * time.Minute,
+		Step: 8 * time.Second, Growth: 2, Jitter: 0.1, Lead: 0.5, Horizon: 4, Rise: 1, Fall: 0.2, Follow: 0.5, AgeShare: 0.5, Settled: 5 * time.Minute,
 		Stale: 30 * time.Second, Surge: 5, FastestRate: 256 << 20,
 		ShortLate: time.Minute, LongLate: 5 * time.Minute, LongCopy: time.Hour,
 		Delivery: 2 * time.Second,
@@ -177,8 +177,10 @@ func (p PollPolicy) Next(state PolicyState, obs Observation) (time.Duration, Pol
 			delay = p.lead(est.paced.Sub(obs.Now))
 		}
 	case est.rateKnown && next.LastBytes >= next.LastTotal:
-		// Every byte is copied but the copy is still pending: nothing
-		// says when it ends, so back off, within the guard.
+		// Every byte is copied but the copy is still pending, as while
+		// the service finalises it: nothing says when it ends. The poll
+		// that first saw it waited Step, so a short finalisation is seen
+		// within that; a long one is polled backing off, within the guard.
 	case est.rateKnown:
 		// Stalled, or the service has not refreshed the figure yet: back
 		// off, but not past the estimated end.

@@ -36,7 +36,7 @@ func TestPollPolicyNext(t *testing.T) {
 		{
 			name:      "young copy: the estimate is capped by the span observed",
 			obs:       Observation{Now: t0.Add(7 * time.Second), StartedAt: t0, HasProgress: true, Bytes: 10, Total: 10000},
-			wantDelay: 10 * time.Second, // (7s - MinDelay) * Horizon
+			wantDelay: 8 * time.Second, // (7s - MinDelay) * Horizon
 			wantRate:  10.0 / 7, wantBytes: 10,
 		},
 		{
@@ -365,6 +365,22 @@ func steadyThenJump(total int64, end, jumpAt time.Duration, factor float64) func
 	}
 }
 
+// stallThenRun copies share of total steadily until from, nothing until
+// to, and the rest steadily until end.
+func stallThenRun(total int64, share float64, from, to, end time.Duration) func(time.Duration) int64 {
+	head := share * float64(total)
+	return func(t time.Duration) int64 {
+		switch {
+		case t <= from:
+			return int64(head * t.Seconds() / from.Seconds())
+		case t <= to:
+			return int64(head)
+		default:
+			return int64(head + (float64(total)-head)*(t-to).Seconds()/(end-to).Seconds())
+		}
+	}
+}
+
 // TestPollPolicyOnSimulatedTime: whole copies, poll by poll.
 func TestPollPolicyOnSimulatedTime(t *testing.T) {
 	p := testPolicy()
@@ -410,6 +426,26 @@ func TestPollPolicyOnSimulatedTime(t *testing.T) {
 		// Every ShortLate for 45 min is about 46 polls; every Step, 300.
 		if l := late(polls, c.end); l > p.ShortLate || len(polls) > 70 {
 			t.Errorf("seen %v late after %d polls", l, len(polls))
+		}
+	})
+	t.Run("every byte copied 5 s before the end, while the copy finalises: seen within Step", func(t *testing.T) {
+		c := simCopy{total: 1 << 36, end: 30 * time.Minute, refresh: 2 * time.Second}
+		steady := steadyThenJump(c.total, c.end-5*time.Second, c.end-5*time.Second, 1)
+		c.progress = func(t time.Duration) int64 { return min(c.total, steady(t)) }
+		polls := c.poll(t, p)
+		if l := late(polls, c.end); l > p.Step+time.Second {
+			t.Errorf("seen %v late: %v", l, polls)
+		}
+	})
+	t.Run("stalled from 3 s to 30 s, figure refreshed every 25 s: seen within ShortLate", func(t *testing.T) {
+		// The first figures say 5 % in 30 s; the copy then does the rest
+		// in a minute, past Surge of that rate: the span observed
+		// (Horizon) holds the wait, not the guard.
+		c := simCopy{total: 1 << 34, end: 90 * time.Second, refresh: 25 * time.Second}
+		c.progress = stallThenRun(c.total, 0.05, 3*time.Second, 30*time.Second, c.end)
+		polls := c.poll(t, p)
+		if l := late(polls, c.end); l > p.ShortLate {
+			t.Errorf("seen %v late: %v", l, polls)
 		}
 	})
 	t.Run("no intermediate progress: nothing from Stale to total/FastestRate, then every ShortLate", func(t *testing.T) {
