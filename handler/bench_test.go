@@ -770,7 +770,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 		} else {
 			polls.Add(1)
 		}
-		if !inv.Completed {
+		if inv.Settlement != copyjob.Complete {
 			notComplete.Add(1)
 		}
 		// Re-create the app once every job has started and been polled

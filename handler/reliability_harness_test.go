@@ -306,7 +306,7 @@ func (h *relHarness) onInvocation(inv funchost.Invocation) {
 	key := []any{inv.Function, inv.MessageID, inv.DeliveryCount}
 	h.mu.Lock()
 	h.stats.Invocations[inv.Function]++
-	if !inv.Completed {
+	if inv.Settlement != copyjob.Complete {
 		h.stats.Abandoned[inv.Function]++
 	}
 	h.stats.MaxDelivery = max(h.stats.MaxDelivery, inv.DeliveryCount)

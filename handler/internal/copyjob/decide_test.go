@@ -1,7 +1,6 @@
 package copyjob
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -266,16 +265,5 @@ func TestDecideStartError(t *testing.T) {
 				t.Fatalf("got %+v, want action %v code %q reason containing %q", got, c.action, c.code, c.reason)
 			}
 		})
-	}
-}
-
-// TestSettle: 2xx exactly when nothing is left to hand on; non-2xx only
-// when nothing durable could be written.
-func TestSettle(t *testing.T) {
-	if s := Settle(nil); s != Complete || s.HTTPStatus() != 200 || s.String() != "complete" {
-		t.Fatalf("Settle(nil) = %v (%d)", s, s.HTTPStatus())
-	}
-	if s := Settle(errors.New("Service Bus unreachable")); s != Retry || s.HTTPStatus() != 500 || s.String() != "retry" {
-		t.Fatalf("Settle(err) = %v (%d)", s, s.HTTPStatus())
 	}
 }

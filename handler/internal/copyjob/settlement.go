@@ -1,7 +1,5 @@
 package copyjob
 
-import "net/http"
-
 // Settlement is the answer to the Functions host for one message. A custom
 // handler can only complete (2xx) or abandon (non-2xx, which redelivers at
 // once and dead-letters after MaxDeliveryCount), so the rule is:
@@ -10,6 +8,9 @@ import "net/http"
 //     or the input was turned into a Rejected/Failed event.
 //   - Retry only when nothing durable could be written (Service Bus
 //     unreachable), so that the broker keeps the message.
+//
+// The zero value is neither: whoever turns it into an answer must treat it
+// as Retry, so a settlement nobody set never loses a message.
 type Settlement int
 
 // Settlements.
@@ -25,14 +26,6 @@ func Settle(durableErr error) Settlement {
 		return Retry
 	}
 	return Complete
-}
-
-// HTTPStatus is the status that tells the host this settlement.
-func (s Settlement) HTTPStatus() int {
-	if s == Complete {
-		return http.StatusOK
-	}
-	return http.StatusInternalServerError
 }
 
 func (s Settlement) String() string {

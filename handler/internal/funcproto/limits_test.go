@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 // bound is how long a test waits for an event the server must cause well
@@ -28,7 +30,7 @@ func TestSecurityServerNeverPanicsWhateverItsLimit(t *testing.T) {
 	for _, limit := range []int64{math.MinInt64, -1, 0, 1, math.MaxInt64, PayloadLimit(int(huge)), huge*6 + 64<<10} {
 		invoked := false
 		srv := httptest.NewServer(NewServer(map[string]Function{
-			"F": func(context.Context, Invocation) bool { invoked = true; return true },
+			"F": func(context.Context, Invocation) copyjob.Settlement { invoked = true; return copyjob.Complete },
 		}, limit))
 		resp, err := http.Post(srv.URL+"/F", "application/json", strings.NewReader(validPayload))
 		if err != nil {
@@ -61,12 +63,12 @@ type lossServer struct {
 func startLossServer(t *testing.T, limits Limits, fn Function) *lossServer {
 	t.Helper()
 	ls := &lossServer{invoked: make(chan Invocation, 4), lost: make(chan error, 4), requests: make(chan context.Context, 4)}
-	s := NewServer(map[string]Function{"F": func(ctx context.Context, inv Invocation) bool {
+	s := NewServer(map[string]Function{"F": func(ctx context.Context, inv Invocation) copyjob.Settlement {
 		ls.invoked <- inv
 		if fn != nil {
 			return fn(ctx, inv)
 		}
-		return true
+		return copyjob.Complete
 	}}, 1<<20)
 	s.Limits = limits
 	s.OnRequestLost = func(_ Invocation, err error) { ls.lost <- err }
@@ -186,7 +188,7 @@ func TestSecurityHostGoneMidBodyIsNoInvocation(t *testing.T) {
 func TestSecurityHostGoneDuringInvocation(t *testing.T) {
 	hungUp := make(chan context.Context, 1)
 	fnErr := make(chan error, 1)
-	ls := startLossServer(t, Limits{}, func(ctx context.Context, _ Invocation) bool {
+	ls := startLossServer(t, Limits{}, func(ctx context.Context, _ Invocation) copyjob.Settlement {
 		// Wait until the server has seen the hang-up: the request's own
 		// context ends then.
 		select {
@@ -195,7 +197,7 @@ func TestSecurityHostGoneDuringInvocation(t *testing.T) {
 		case <-time.After(bound):
 			fnErr <- errors.New("the request's context never ended")
 		}
-		return true
+		return copyjob.Complete
 	})
 	c := ls.dial(t)
 	if _, err := c.Write([]byte("POST /F HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(len(validPayload)) + "\r\n\r\n" + validPayload)); err != nil {

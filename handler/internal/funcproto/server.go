@@ -12,12 +12,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
-// Function handles one invocation and reports whether the message is done:
-// true completes it (2xx), false abandons it (non-2xx: immediate
-// redelivery, dead-letter after MaxDeliveryCount).
-type Function func(ctx context.Context, inv Invocation) (complete bool)
+// Function handles one invocation and says how the host should settle its
+// message (see StatusOf).
+type Function func(ctx context.Context, inv Invocation) copyjob.Settlement
+
+// StatusOf is the HTTP status that tells the host a settlement: 2xx
+// completes the message, anything else abandons it (immediate redelivery,
+// dead-letter after MaxDeliveryCount). A settlement nobody set abandons.
+func StatusOf(s copyjob.Settlement) int {
+	if s == copyjob.Complete {
+		return http.StatusOK
+	}
+	return http.StatusInternalServerError
+}
 
 // okBody is a valid, empty invocation response. The host logs nothing from
 // it: our logs go to stdout/stderr, which the host keeps even on failure.
@@ -85,10 +96,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The function's work outlives a host that hangs up: it is bounded by
 	// its own timeout, and what it writes makes the redelivery cheap.
-	status := http.StatusInternalServerError
-	if s.invoke(context.WithoutCancel(r.Context()), fn, inv) {
-		status = http.StatusOK
-	}
+	status := StatusOf(s.invoke(context.WithoutCancel(r.Context()), fn, inv))
 	if r.Context().Err() != nil {
 		s.lost(inv, fmt.Errorf("%w before the answer", ErrClientGone))
 		return
@@ -104,11 +112,11 @@ func (s *Server) lost(inv Invocation, err error) {
 	}
 }
 
-// invoke runs fn, turning a panic into "not complete".
-func (s *Server) invoke(ctx context.Context, fn Function, inv Invocation) (complete bool) {
+// invoke runs fn, turning a panic into Retry.
+func (s *Server) invoke(ctx context.Context, fn Function, inv Invocation) (settlement copyjob.Settlement) {
 	defer func() {
 		if p := recover(); p != nil {
-			complete = false
+			settlement = copyjob.Retry
 			if s.OnPanic != nil {
 				s.OnPanic(inv, p)
 			}

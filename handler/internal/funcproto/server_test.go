@@ -10,13 +10,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 func TestServerSettlesByFunctionResult(t *testing.T) {
 	var got Invocation
 	srv := httptest.NewServer(NewServer(map[string]Function{
-		"Done":  func(_ context.Context, inv Invocation) bool { got = inv; return true },
-		"Again": func(context.Context, Invocation) bool { return false },
+		"Done":  func(_ context.Context, inv Invocation) copyjob.Settlement { got = inv; return copyjob.Complete },
+		"Again": func(context.Context, Invocation) copyjob.Settlement { return copyjob.Retry },
+		// A settlement nobody set must not tell the host "completed".
+		"Unset": func(context.Context, Invocation) copyjob.Settlement { return 0 },
 	}, 1<<20))
 	defer srv.Close()
 	payload, err := os.ReadFile(filepath.Join("testdata", "one_layer.json"))
@@ -33,7 +37,7 @@ func TestServerSettlesByFunctionResult(t *testing.T) {
 		t.Fatalf("readiness probe: %d", probe.StatusCode)
 	}
 
-	for name, want := range map[string]int{"Done": 200, "Again": 500, "Missing": 404} {
+	for name, want := range map[string]int{"Done": 200, "Again": 500, "Unset": 500, "Missing": 404} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/"+name, strings.NewReader(string(payload)))
 		req.Header.Set("X-Azure-Functions-InvocationId", "inv-7")
 		resp, err := http.DefaultClient.Do(req)
@@ -54,7 +58,7 @@ func TestServerSettlesByFunctionResult(t *testing.T) {
 func TestServerTooLarge(t *testing.T) {
 	var got Invocation
 	srv := httptest.NewServer(NewServer(map[string]Function{
-		"F": func(_ context.Context, inv Invocation) bool { got = inv; return true },
+		"F": func(_ context.Context, inv Invocation) copyjob.Settlement { got = inv; return copyjob.Complete },
 	}, 16))
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/F", "application/json", strings.NewReader(strings.Repeat("x", 100)))
@@ -70,7 +74,7 @@ func TestServerTooLarge(t *testing.T) {
 func TestServerRecoversPanics(t *testing.T) {
 	var reported any
 	s := NewServer(map[string]Function{
-		"Boom": func(context.Context, Invocation) bool { panic("boom") },
+		"Boom": func(context.Context, Invocation) copyjob.Settlement { panic("boom") },
 	}, 1<<10)
 	s.OnPanic = func(_ Invocation, p any) { reported = p }
 	srv := httptest.NewServer(s)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 func TestSkimMetadataFindsFieldsPastAHugeBody(t *testing.T) {
@@ -39,9 +41,9 @@ func TestSkimMetadataFindsFieldsPastAHugeBody(t *testing.T) {
 // the same readable prefix must stay distinguishable.
 func TestServerTooLargeKeepsMessageID(t *testing.T) {
 	var got []Invocation
-	srv := httptest.NewServer(NewServer(map[string]Function{"F": func(_ context.Context, inv Invocation) bool {
+	srv := httptest.NewServer(NewServer(map[string]Function{"F": func(_ context.Context, inv Invocation) copyjob.Settlement {
 		got = append(got, inv)
-		return true
+		return copyjob.Complete
 	}}, 1024))
 	defer srv.Close()
 	for _, id := range []string{"twin-a", "twin-b"} {

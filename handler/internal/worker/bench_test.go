@@ -41,7 +41,7 @@ func BenchmarkCopyPoll(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if !w.CopyPoll(ctx, inv) {
+				if w.CopyPoll(ctx, inv) != copyjob.Complete {
 					b.Fatal("not completed")
 				}
 			}

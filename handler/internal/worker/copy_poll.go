@@ -11,7 +11,7 @@ import (
 
 // CopyPoll handles one scheduled poll: read the destination, then publish
 // the outcome or schedule the next poll after the policy's delay.
-func (w *Worker) CopyPoll(ctx context.Context, inv funcproto.Invocation) bool {
+func (w *Worker) CopyPoll(ctx context.Context, inv funcproto.Invocation) copyjob.Settlement {
 	ctx, cancel, in := w.begin(ctx, inv)
 	defer cancel()
 	// Anyone who can send to the poll queue can write this message: it is

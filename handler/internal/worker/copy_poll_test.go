@@ -94,7 +94,7 @@ func TestPollDecisions(t *testing.T) {
 			h := newHarness(t)
 			h.w.AbortOnTimeout = c.abort
 			h.store.dest, h.store.history = c.dest, c.history
-			if !h.w.CopyPoll(context.Background(), pollInv(t, c.message)) {
+			if h.w.CopyPoll(context.Background(), pollInv(t, c.message)) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if got := len(h.store.aborts) == 1; got != c.wantAbort {
@@ -145,7 +145,7 @@ func TestPollNeverScheduledPastDeadline(t *testing.T) {
 	m := pollMessage(2)
 	m.Deadline = testNow.Add(2 * time.Second)
 	m.Policy.LastDelay = 5 * time.Minute
-	if !h.w.CopyPoll(context.Background(), pollInv(t, m)) {
+	if h.w.CopyPoll(context.Background(), pollInv(t, m)) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if _, s := h.poll(t, 0); !s.at.Equal(m.Deadline) {
@@ -156,7 +156,7 @@ func TestPollNeverScheduledPastDeadline(t *testing.T) {
 func TestStorageErrorOnPollPollsAgain(t *testing.T) {
 	h := newHarness(t)
 	h.store.destErr = errors.New("503 ServerBusy")
-	if !h.w.CopyPoll(context.Background(), pollInv(t, pollMessage(4))) {
+	if h.w.CopyPoll(context.Background(), pollInv(t, pollMessage(4))) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if next, _ := h.poll(t, 0); next.Attempt != 5 {
@@ -174,7 +174,7 @@ func TestInvalidPollMessageIsRejected(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			inv := funcproto.Invocation{Function: "CopyPoll", MessageID: "p-1", Body: []byte(body)}
-			if !h.w.CopyPoll(context.Background(), inv) {
+			if h.w.CopyPoll(context.Background(), inv) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if h.store.reads != 0 || len(h.polls.scheduled) != 0 {

@@ -39,7 +39,7 @@ func TestGapCatchUp(t *testing.T) {
 				h.store.sourceSnapshots = append(h.store.sourceSnapshots, snap(s))
 			}
 			h.store.listErr, h.store.startErr = c.listErr, c.startErr
-			if !h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) {
+			if h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if c.wantCopied == "" && len(h.store.starts) != 0 || c.wantCopied != "" && (len(h.store.starts) != 1 || h.store.starts[0].snapshot != c.wantCopied) {
@@ -79,7 +79,7 @@ func TestCatchUpRestartsTheWaitBudget(t *testing.T) {
 	inv := triggerInv(triggerBody(""))
 	longAgo := testNow.Add(-3 * h.w.CopyDeadline).Format(time.RFC3339Nano)
 	inv.ApplicationProperties = map[string]any{"snapcopyWaits": float64(40), "snapcopyFirstDeferredAt": longAgo}
-	if !h.w.SnapshotCreated(context.Background(), inv) {
+	if h.w.SnapshotCreated(context.Background(), inv) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if len(h.events.sent) != 0 || len(h.triggers.scheduled) != 1 {

@@ -20,7 +20,7 @@ func TestSecurityPollNamingAForeignHostMakesNoRequest(t *testing.T) {
 	m := pollMessage(9)
 	m.Job = copyjob.NewJob(srcURL, snapshot, "https://evil.example/backups/vm1.vhd")
 	m.Deadline = testNow.Add(-1)
-	if !h.w.CopyPoll(context.Background(), pollInv(t, m)) {
+	if h.w.CopyPoll(context.Background(), pollInv(t, m)) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if h.store.reads != 0 || h.store.listing != 0 || len(h.store.aborts) != 0 || len(h.polls.scheduled) != 0 {
@@ -40,7 +40,7 @@ func TestSecurityUnreadableDestinationPastDeadlineEnds(t *testing.T) {
 	h.store.destErr = errors.New("dial tcp: lookup nosuchaccount.blob.core.windows.net: no such host")
 	m := pollMessage(9)
 	m.Deadline = testNow.Add(-1)
-	if !h.w.CopyPoll(context.Background(), pollInv(t, m)) {
+	if h.w.CopyPoll(context.Background(), pollInv(t, m)) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if len(h.polls.scheduled) != 0 {
@@ -70,7 +70,7 @@ func TestSecurityForgedPollTakesNoEventID(t *testing.T) {
 	other.Body = append([]byte(nil), inv.Body...)
 	other.Body = []byte(strings.Replace(string(other.Body), `"attempt":1`, `"attempt":2`, 1))
 	for _, i := range []funcproto.Invocation{inv, other} {
-		if !h.w.CopyPoll(context.Background(), i) {
+		if h.w.CopyPoll(context.Background(), i) != copyjob.Complete {
 			t.Fatal("want 2xx")
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/redact/redacttest"
 )
 
@@ -32,7 +33,7 @@ func TestSecurityRejectedEventRedactsEverySpelling(t *testing.T) {
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			if !h.w.SnapshotCreated(context.Background(), triggerInv(body)) {
+			if h.w.SnapshotCreated(context.Background(), triggerInv(body)) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			msg, _, data := h.event(t, 0)

@@ -15,53 +15,59 @@ import (
 // non-2xx only when the bus write failed, and always a log line first.
 func TestSettlementRules(t *testing.T) {
 	cases := []struct {
-		name    string
-		setup   func(h *harness)
-		invoke  func(h *harness, t *testing.T) bool
-		want2xx bool
+		name   string
+		setup  func(h *harness)
+		invoke func(h *harness, t *testing.T) copyjob.Settlement
+		want   copyjob.Settlement
 	}{
-		{"copy started, poll scheduled", func(h *harness) {}, trigger, true},
-		{"copy started, poll schedule failed", func(h *harness) { h.polls.err = errBusDown }, trigger, false},
+		{"copy started, poll scheduled", func(h *harness) {}, trigger, copyjob.Complete},
+		{"copy started, poll schedule failed", func(h *harness) { h.polls.err = errBusDown }, trigger, copyjob.Retry},
 		{"waiting on other copy, deferral written", func(h *harness) {
 			h.store.dest = incremental(srcURL, "2026-11-24T09:00:00.0000000Z", copyjob.StatusPending)
-		}, trigger, true},
+		}, trigger, copyjob.Complete},
 		{"waiting on other copy, deferral failed", func(h *harness) {
 			h.store.dest = incremental(srcURL, "2026-11-24T09:00:00.0000000Z", copyjob.StatusPending)
 			h.triggers.err = errBusDown
-		}, trigger, false},
-		{"storage down, deferral written", func(h *harness) { h.store.destErr = errors.New("timeout") }, trigger, true},
-		{"conflict, Failed published", func(h *harness) { h.store.dest = copyjob.Destination{Exists: true} }, trigger, true},
-		{"conflict, publish failed", func(h *harness) { h.store.dest = copyjob.Destination{Exists: true}; h.events.err = errBusDown }, trigger, false},
-		{"bad input, Rejected published", func(h *harness) {}, func(h *harness, t *testing.T) bool {
-			return h.w.SnapshotCreated(context.Background(), triggerInv([]byte("{")))
-		}, true},
-		{"bad input, publish failed", func(h *harness) { h.events.err = errBusDown }, func(h *harness, t *testing.T) bool {
-			return h.w.SnapshotCreated(context.Background(), triggerInv([]byte("{")))
-		}, false},
-		{"poll pending, next scheduled", func(h *harness) { h.store.dest = running(copyjob.StatusPending) }, poll, true},
-		{"poll pending, schedule failed", func(h *harness) { h.store.dest = running(copyjob.StatusPending); h.polls.err = errBusDown }, poll, false},
-		{"copy failed, Failed published", func(h *harness) { h.store.dest = running(copyjob.StatusFailed) }, poll, true},
-		{"copy succeeded, publish failed", func(h *harness) { h.store.dest = running(copyjob.StatusSuccess); h.events.err = errBusDown }, poll, false},
+		}, trigger, copyjob.Retry},
+		{"storage down, deferral written", func(h *harness) { h.store.destErr = errors.New("timeout") }, trigger, copyjob.Complete},
+		{"conflict, Failed published", func(h *harness) { h.store.dest = copyjob.Destination{Exists: true} }, trigger, copyjob.Complete},
+		{"conflict, publish failed", func(h *harness) { h.store.dest = copyjob.Destination{Exists: true}; h.events.err = errBusDown }, trigger, copyjob.Retry},
+		{"already copied, Completed published again", func(h *harness) {
+			h.store.dest = incremental(srcURL, snapshot, copyjob.StatusSuccess)
+		}, trigger, copyjob.Complete},
+		{"newer snapshot already copied, Superseded published", func(h *harness) {
+			h.store.dest = incremental(srcURL, "2026-11-24T11:00:00.0000000Z", copyjob.StatusSuccess)
+		}, trigger, copyjob.Complete},
+		{"bad input, Rejected published", func(h *harness) {}, badTrigger, copyjob.Complete},
+		{"bad input, publish failed", func(h *harness) { h.events.err = errBusDown }, badTrigger, copyjob.Retry},
+		{"poll pending, next scheduled", func(h *harness) { h.store.dest = running(copyjob.StatusPending) }, poll, copyjob.Complete},
+		{"poll pending, schedule failed", func(h *harness) { h.store.dest = running(copyjob.StatusPending); h.polls.err = errBusDown }, poll, copyjob.Retry},
+		{"copy failed, Failed published", func(h *harness) { h.store.dest = running(copyjob.StatusFailed) }, poll, copyjob.Complete},
+		{"copy succeeded, publish failed", func(h *harness) { h.store.dest = running(copyjob.StatusSuccess); h.events.err = errBusDown }, poll, copyjob.Retry},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			c.setup(h)
-			if got := c.invoke(h, t); got != c.want2xx {
-				t.Fatalf("complete = %v, want %v", got, c.want2xx)
+			if got := c.invoke(h, t); got != c.want {
+				t.Fatalf("settlement = %v, want %v", got, c.want)
 			}
-			if !c.want2xx && !strings.Contains(h.logs.String(), `"level":"error"`) {
+			if c.want == copyjob.Retry && !strings.Contains(h.logs.String(), `"level":"error"`) {
 				t.Fatalf("abandoned without an error log line:\n%s", h.logs)
 			}
 		})
 	}
 }
 
-func trigger(h *harness, t *testing.T) bool {
+func trigger(h *harness, t *testing.T) copyjob.Settlement {
 	return h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody("")))
 }
 
-func poll(h *harness, t *testing.T) bool {
+func badTrigger(h *harness, t *testing.T) copyjob.Settlement {
+	return h.w.SnapshotCreated(context.Background(), triggerInv([]byte("{")))
+}
+
+func poll(h *harness, t *testing.T) copyjob.Settlement {
 	return h.w.CopyPoll(context.Background(), pollInv(t, pollMessage(2)))
 }
 

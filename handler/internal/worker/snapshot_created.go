@@ -15,7 +15,7 @@ import (
 // SnapshotCreated handles one SnapshotCreated message: decide from the
 // destination's state (the decision table), then start a copy and schedule its first
 // poll, or publish an outcome, or defer the trigger.
-func (w *Worker) SnapshotCreated(ctx context.Context, inv funcproto.Invocation) bool {
+func (w *Worker) SnapshotCreated(ctx context.Context, inv funcproto.Invocation) copyjob.Settlement {
 	ctx, cancel, in := w.begin(ctx, inv)
 	defer cancel()
 	if in.DecodeErr != nil {

@@ -41,7 +41,7 @@ func incremental(source string, last string, status copyjob.CopyStatus) copyjob.
 
 func TestFirstTriggerStartsFullCopyAndSchedulesFirstPoll(t *testing.T) {
 	h := newHarness(t)
-	if !h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) {
+	if h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if len(h.store.starts) != 1 {
@@ -102,7 +102,7 @@ func TestDecisionsOnTrigger(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.store.dest, h.store.history = c.dest, c.history
-			if !h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) {
+			if h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if got := len(h.store.starts) == 1; got != c.wantStart {
@@ -156,7 +156,7 @@ func TestDeferralCarriesCountersAndBody(t *testing.T) {
 	h.store.dest = incremental(srcURL, "2026-11-24T09:00:00.0000000Z", copyjob.StatusPending)
 	inv := triggerInv(triggerBody(""))
 	inv.ApplicationProperties = map[string]any{"snapcopyWaits": float64(2), "origin": "x"}
-	if !h.w.SnapshotCreated(context.Background(), inv) {
+	if h.w.SnapshotCreated(context.Background(), inv) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	d := h.triggers.scheduled[0]
@@ -205,7 +205,7 @@ func TestStartErrors(t *testing.T) {
 			h.store.startErr = classifiedStartError(c.code, c.status)
 			inv := triggerInv(triggerBody(""))
 			inv.ApplicationProperties = c.props
-			if !h.w.SnapshotCreated(context.Background(), inv) {
+			if h.w.SnapshotCreated(context.Background(), inv) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if got := len(h.triggers.scheduled) == 1; got != c.wantDefer {
@@ -259,7 +259,7 @@ func TestRedeliveredStartFindsOwnPendingCopy(t *testing.T) {
 	pending := incremental(srcURL, snapshot, copyjob.StatusPending)
 	pending.CopyID = "copy-earlier-attempt"
 	h.store.afterStart = &pending
-	if !h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) {
+	if h.w.SnapshotCreated(context.Background(), triggerInv(triggerBody(""))) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	m, _ := h.poll(t, 0)
@@ -277,7 +277,7 @@ func TestRejectedInputKeepsBodyWithoutSAS(t *testing.T) {
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
-			if !h.w.SnapshotCreated(context.Background(), triggerInv(body)) {
+			if h.w.SnapshotCreated(context.Background(), triggerInv(body)) != copyjob.Complete {
 				t.Fatal("want 2xx: a bad message must not be redelivered")
 			}
 			if len(h.store.starts) != 0 {
@@ -302,7 +302,7 @@ func TestDecodeErrorIsRejected(t *testing.T) {
 	h := newHarness(t)
 	inv := triggerInv([]byte("xxxx"))
 	inv.DecodeErr = funcproto.ErrTooLarge
-	if !h.w.SnapshotCreated(context.Background(), inv) {
+	if h.w.SnapshotCreated(context.Background(), inv) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	_, _, data := h.event(t, 0)

@@ -94,14 +94,14 @@ func (w *Worker) begin(ctx context.Context, inv funcproto.Invocation) (context.C
 // settle turns the result of the durable write into the host's answer and
 // logs it; a retry is logged as an error before answering, because the
 // host drops the response of a failed invocation.
-func (w *Worker) settle(in *invocation, err error) bool {
+func (w *Worker) settle(in *invocation, err error) copyjob.Settlement {
 	s := copyjob.Settle(err)
 	if s == copyjob.Retry {
 		in.log.Error().Err(err).Msg("nothing durable could be written; abandoning the message so the broker redelivers it")
-		return false
+		return s
 	}
 	in.log.Debug().Str("settlement", s.String()).Msg("done")
-	return true
+	return s
 }
 
 func (w *Worker) withJob(in *invocation, key string) {

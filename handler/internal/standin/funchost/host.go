@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 // HostOptions configure a Host.
@@ -44,8 +45,10 @@ type Invocation struct {
 	DeliveryCount int
 	Status        int
 	Err           error
-	Completed     bool
-	Duration      time.Duration
+	// Settlement is what the host made of the answer: Complete for a 2xx
+	// with a JSON body, Retry for anything else.
+	Settlement copyjob.Settlement
+	Duration   time.Duration
 }
 
 // Host delivers messages to a custom handler like the Functions host.
@@ -164,12 +167,15 @@ func (h *Host) invoke(ctx context.Context, fn string, m *Message) {
 	started := time.Now()
 	rec.Status, rec.Err = h.post(ctx, fn, m, h.opts.Clock.Now(), id)
 	rec.Duration = time.Since(started)
-	rec.Completed = rec.Err == nil && rec.Status >= 200 && rec.Status < 300
+	rec.Settlement = copyjob.Retry
+	if rec.Err == nil && rec.Status >= 200 && rec.Status < 300 {
+		rec.Settlement = copyjob.Complete
+	}
 	// A lost lock (the invocation outlived it) is the broker's business:
 	// the message was already released. Settling outlives a stopping host,
 	// within a bound.
 	settleCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
-	_ = h.opts.Functions[fn].Settle(settleCtx, m, rec.Completed)
+	_ = h.opts.Functions[fn].Settle(settleCtx, m, rec.Settlement)
 	cancel()
 	if h.opts.OnInvocation != nil {
 		h.opts.OnInvocation(rec)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 )
 
@@ -170,9 +171,9 @@ func strPtr(s string) *string { return &s }
 // failingSource is a listener whose connection is gone.
 type failingSource struct{ err error }
 
-func (f failingSource) Receive(context.Context, int, bool) ([]*Message, error) { return nil, f.err }
-func (f failingSource) Settle(context.Context, *Message, bool) error           { return nil }
-func (f failingSource) NextDue() (time.Time, bool)                             { return time.Time{}, false }
+func (f failingSource) Receive(context.Context, int, bool) ([]*Message, error)     { return nil, f.err }
+func (f failingSource) Settle(context.Context, *Message, copyjob.Settlement) error { return nil }
+func (f failingSource) NextDue() (time.Time, bool)                                 { return time.Time{}, false }
 
 // TestRunStopsWhenASourceFails: Run reports a listener's failure (and stops
 // the others) instead of serving on with one function deaf.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/google/uuid"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 // BrokerView is the in-process side of a stand-in broker (busemu) that
@@ -93,7 +95,7 @@ func (s *receiverSource) heldCount() int {
 	return len(s.held)
 }
 
-func (s *receiverSource) Settle(ctx context.Context, m *Message, complete bool) error {
+func (s *receiverSource) Settle(ctx context.Context, m *Message, settlement copyjob.Settlement) error {
 	s.mu.Lock()
 	rm, ok := s.held[m]
 	delete(s.held, m)
@@ -101,7 +103,7 @@ func (s *receiverSource) Settle(ctx context.Context, m *Message, complete bool) 
 	if !ok {
 		return ErrLockLost
 	}
-	if complete {
+	if settlement == copyjob.Complete {
 		return s.r.CompleteMessage(ctx, rm, nil)
 	}
 	return s.r.AbandonMessage(ctx, rm, nil)

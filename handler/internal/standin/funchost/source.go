@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 // Source is a function's Service Bus trigger listener: it locks messages
@@ -16,8 +18,8 @@ type Source interface {
 	// now, possibly nothing.
 	Receive(ctx context.Context, max int, wait bool) ([]*Message, error)
 	// Settle completes the message (the handler answered 2xx with JSON)
-	// or abandons it for redelivery.
-	Settle(ctx context.Context, m *Message, complete bool) error
+	// or, for any other settlement, abandons it for redelivery.
+	Settle(ctx context.Context, m *Message, s copyjob.Settlement) error
 	// NextDue is when the source will next have something it lacks now (a
 	// scheduled message, a lock running out); ok is false when nothing is
 	// pending. RunUntilIdle moves its fake clock there.
@@ -78,8 +80,8 @@ func (s *brokerSource) waitFor(ctx context.Context, changed <-chan struct{}) err
 	return nil
 }
 
-func (s *brokerSource) Settle(_ context.Context, m *Message, complete bool) error {
-	return s.b.settle(s.entity, m.lockToken, complete)
+func (s *brokerSource) Settle(_ context.Context, m *Message, settlement copyjob.Settlement) error {
+	return s.b.settle(s.entity, m.lockToken, settlement == copyjob.Complete)
 }
 
 func (s *brokerSource) NextDue() (time.Time, bool) { return s.b.nextDue(s.entity) }
