@@ -277,8 +277,8 @@ func setupStandIns(b *testing.B, cleanup func(func()), amqp bool) (string, bench
 		cleanup(func() { _ = broker.Close() })
 		settings[config.SettingServiceBusConnection] = broker.ConnectionString()
 	} else {
-		broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{"snapshot-created", "copy-poll"},
-			Topics: map[string][]string{"copy-events": {"all"}}})
+		broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{triggerQueue, pollQueue},
+			Topics: map[string][]string{eventsTopic: {config.EventsSubscription}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -681,7 +681,7 @@ type scaleFigures struct {
 	setup, wall                  time.Duration
 	simulated                    time.Duration
 	triggers, polls, notComplete int64
-	events                       map[string]int
+	events                       map[copyjob.Outcome]int
 	deadLettered                 int
 	heapBase, heapLoaded         uint64 // live heap before anything, after the source blobs exist
 	peakHeapInuse, peakSys       uint64
@@ -726,14 +726,14 @@ func BenchmarkScale(b *testing.B) {
 func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 	b.StopTimer()
 	ctx := context.Background()
-	f := scaleFigures{jobs: jobs, events: map[string]int{}}
+	f := scaleFigures{jobs: jobs, events: map[copyjob.Outcome]int{}}
 	f.heapBase = benchkit.HeapAfterGC()
 
 	clk := clock.NewFake(benchEpoch)
 	emu := storageemu.New(storageemu.Options{Clock: clk, CopyRate: 256})
 	storage := httptest.NewServer(emu)
-	broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{"snapshot-created", "copy-poll"},
-		Topics: map[string][]string{"copy-events": {"all"}}})
+	broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{triggerQueue, pollQueue},
+		Topics: map[string][]string{eventsTopic: {config.EventsSubscription}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -794,7 +794,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 			swapErr, f.completedAtSwap = err, done
 		}
 	}
-	sources, err := broker.Sources(map[string]string{"SnapshotCreated": "snapshot-created", "CopyPoll": "copy-poll"})
+	sources, err := broker.Sources(functionQueues)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -839,7 +839,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 	sampler := benchkit.SampleHeap(50 * time.Millisecond)
 	b.StartTimer()
 	t0 = time.Now()
-	trigger := broker.Sender("snapshot-created")
+	trigger := broker.Sender(triggerQueue)
 	for i, d := range disks {
 		if err := trigger.SendMessage(ctx, snapshotCreated(fmt.Sprintf("job-%05d", i), d.url, d.snapshot), nil); err != nil {
 			b.Fatal(err)
@@ -863,9 +863,9 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 	f.triggers, f.polls, f.notComplete = triggers.Load(), polls.Load(), notComplete.Load()
 	f.servedByA, f.servedByB = servedBy[0].Load(), servedBy[1].Load()
 	for _, m := range broker.Peek(eventsSubscription) {
-		f.events[strings.TrimPrefix(m.Subject, "Snapcopy.IncrementalCopy.")]++
+		f.events[copyjob.OutcomeOf(m.Subject)]++
 	}
-	for _, q := range []string{"snapshot-created", "copy-poll"} {
+	for _, q := range []string{triggerQueue, pollQueue} {
 		f.deadLettered += len(broker.Stats(q).DeadLettered)
 	}
 	if f.events["Completed"] != jobs || f.deadLettered > 0 || (recreate && f.servedByB == 0) {

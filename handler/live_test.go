@@ -52,6 +52,7 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/redact/redacttest"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
@@ -102,7 +103,7 @@ func TestLiveChain(t *testing.T) {
 	tg.trigger = envOr(config.SettingTriggerQueue, triggerQueue)
 	tg.poll = envOr(config.SettingPollQueue, pollQueue)
 	tg.events = envOr(config.SettingEventsTopic, eventsTopic)
-	tg.subscription = envOr(liveSubscriptionEnv, "all")
+	tg.subscription = envOr(liveSubscriptionEnv, config.EventsSubscription)
 	tg.timeout, tg.pollMin = 20*time.Minute, "5s"
 	runLiveChain(t, tg)
 }
@@ -126,7 +127,7 @@ func TestLiveChainOnStandIns(t *testing.T) {
 			t.Cleanup(func() { _ = b.Close() })
 			tg := liveTarget{
 				storageConn: storageemu.ConnectionString(storage.URL, storageemu.DevAccount), busConn: b.ConnectionString(),
-				trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: busemu.SubscriptionAll,
+				trigger: triggerQueue, poll: pollQueue, events: eventsTopic, subscription: config.EventsSubscription,
 				timeout: 2 * time.Minute, pollMin: "1s",
 			}
 			if mode == "child-process" {
@@ -184,7 +185,7 @@ func runLiveChain(t *testing.T, tg liveTarget) {
 		snapshot := lc.writeAndSnapshot(ctx, disk, gen)
 		lc.send(ctx, disk.URL(), snapshot)
 		e := lc.awaitOutcome(ctx, snapshot)
-		if e.Type != "Snapcopy.IncrementalCopy.Completed" {
+		if e.Outcome() != copyjob.Completed {
 			t.Fatalf("generation %d: %s %s: %s", gen, e.Type, e.Data.FailureCode, e.Data.FailureDescription)
 		}
 		lc.verify(ctx, disk, snapshot, e.Data.DestinationSnapshot)
@@ -347,30 +348,16 @@ func (lc *liveChain) send(ctx context.Context, source, snapshot string) {
 	lc.logs.Write(out.Bytes())
 }
 
-// liveEvent is the part of an outcome event the test reads.
-type liveEvent struct {
-	Type string `json:"type"`
-	Data struct {
-		DestinationBlobURL  string `json:"destinationBlobUrl"`
-		SourceSnapshot      string `json:"sourceSnapshot"`
-		DestinationSnapshot string `json:"destinationSnapshot"`
-		BytesCopied         int64  `json:"bytesCopied"`
-		Polls               int    `json:"polls"`
-		FailureCode         string `json:"failureCode"`
-		FailureDescription  string `json:"failureDescription"`
-	} `json:"data"`
-}
-
 // awaitOutcome receives events until the terminal one of snapshot, and
 // completes the events of this run, abandoning anyone else's.
-func (lc *liveChain) awaitOutcome(ctx context.Context, snapshot string) liveEvent {
+func (lc *liveChain) awaitOutcome(ctx context.Context, snapshot string) copyjob.ReceivedEvent {
 	for {
 		msgs, err := lc.events.ReceiveMessages(ctx, 10, nil)
 		if err != nil {
 			lc.t.Fatalf("waiting for the outcome of %s: %v (%v)\nhandler log:\n%s", snapshot, err, context.Cause(ctx), lc.logs.String())
 		}
 		for _, m := range msgs {
-			var e liveEvent
+			var e copyjob.ReceivedEvent
 			ours := json.Unmarshal(m.Body, &e) == nil && strings.HasPrefix(e.Data.DestinationBlobURL, lc.dst.URL()+"/")
 			if !ours {
 				_ = lc.events.AbandonMessage(ctx, m, nil)
@@ -379,7 +366,7 @@ func (lc *liveChain) awaitOutcome(ctx context.Context, snapshot string) liveEven
 			if err := lc.events.CompleteMessage(ctx, m, nil); err != nil {
 				lc.t.Fatal(err)
 			}
-			if e.Data.SourceSnapshot == snapshot && e.Type != "Snapcopy.IncrementalCopy.GapUnchecked" {
+			if e.Data.SourceSnapshot == snapshot && e.Outcome() != copyjob.GapUnchecked {
 				return e
 			}
 		}

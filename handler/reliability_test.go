@@ -181,26 +181,12 @@ func (r *relReport) failf(format string, args ...any) {
 	r.failures = append(r.failures, fmt.Sprintf(format, args...))
 }
 
-// relEvent is an outcome event as a subscriber sees it.
+// relEvent is an outcome event as a subscriber sees it, and the message
+// that carried it.
 type relEvent struct {
-	ID      string `json:"id"`
-	Type    string `json:"type"`
-	Subject string `json:"subject"`
-	Data    struct {
-		JobKey              string `json:"jobKey"`
-		SourceBlobURL       string `json:"sourceBlobUrl"`
-		SourceSnapshot      string `json:"sourceSnapshot"`
-		DestinationBlobURL  string `json:"destinationBlobUrl"`
-		DestinationSnapshot string `json:"destinationSnapshot"`
-		BytesCopied         *int64 `json:"bytesCopied"`
-		FailureCode         string `json:"failureCode"`
-		FailureDescription  string `json:"failureDescription"`
-		MessageID           string `json:"messageId"`
-	} `json:"data"`
+	copyjob.ReceivedEvent
 	msg busMessage
 }
-
-func (e relEvent) outcome() string { return e.Type[strings.LastIndex(e.Type, ".")+1:] }
 
 // relJob is a job the workload expects: one source snapshot to its destination.
 type relJob struct {
@@ -259,7 +245,7 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 		if m.ID != e.ID || m.Subject != e.Type {
 			r.failf("event %s: MessageId %q and Subject %q must equal the CloudEvent id and type %q", e.ID, m.ID, m.Subject, e.Type)
 		}
-		r.eventsByType[e.outcome()]++
+		r.eventsByType[string(e.Outcome())]++
 		events = append(events, e)
 	}
 	deliveriesByID := map[string]int{}
@@ -269,7 +255,7 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 	terminal := map[string][]relEvent{}
 	rejectedByMsg := map[string][]relEvent{}
 	for _, e := range events {
-		switch e.outcome() {
+		switch e.Outcome() {
 		case "Completed", "Failed", "Superseded":
 			terminal[e.Data.JobKey] = append(terminal[e.Data.JobKey], e)
 			r.terminalEvents++
@@ -317,12 +303,12 @@ func (h *relHarness) check(w *relWorkload) *relReport {
 			}
 			r.failf("job %s (%s gen %d, snapshot %s): %d terminal events after duplicate detection, want exactly one: %s; published at %v",
 				k, j.snap.disk.name, j.snap.gen, j.snapshot, len(evs), strings.Join(desc, "; "), sentAt[evs[0].ID])
-		case len(evs) == 1 && evs[0].outcome() != "Completed":
+		case len(evs) == 1 && evs[0].Outcome() != "Completed":
 			e := evs[0]
-			r.failf("job %s (%s gen %d, snapshot %s): %s %s %q, want Completed", k, j.snap.disk.name, j.snap.gen, j.snapshot, e.outcome(), e.Data.FailureCode, e.Data.FailureDescription)
+			r.failf("job %s (%s gen %d, snapshot %s): %s %s %q, want Completed", k, j.snap.disk.name, j.snap.gen, j.snapshot, e.Outcome(), e.Data.FailureCode, e.Data.FailureDescription)
 		}
 		for _, e := range evs {
-			if e.Data.SourceSnapshot != j.snapshot || e.Data.DestinationBlobURL != j.dest || e.ID != k+"/"+e.outcome() {
+			if e.Data.SourceSnapshot != j.snapshot || e.Data.DestinationBlobURL != j.dest || e.ID != copyjob.EventID(k, e.Outcome()) {
 				r.failf("event %s names %s %s, want job %s = %s %s", e.ID, e.Data.DestinationBlobURL, e.Data.SourceSnapshot, k, j.dest, j.snapshot)
 			}
 		}
@@ -462,7 +448,7 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 				// The Completed event names this destination snapshot.
 				key := copyjob.JobKey(h.blobURL+"/backups/"+d.name, copyjob.FormatSnapshot(g.source))
 				for _, e := range terminal[key] {
-					if e.outcome() != "Completed" {
+					if e.Outcome() != "Completed" {
 						continue
 					}
 					if e.Data.DestinationSnapshot != g.snapshot {
@@ -532,7 +518,7 @@ func (h *relHarness) checkDestinations(w *relWorkload, jobs map[string]*relJob, 
 // supersededAfterPruning reports a Completed and a Superseded for a job
 // whose restore point the policy drops.
 func (h *relHarness) supersededAfterPruning(j *relJob, evs []relEvent) bool {
-	outcomes := []string{evs[0].outcome(), evs[1].outcome()}
+	outcomes := []copyjob.Outcome{evs[0].Outcome(), evs[1].Outcome()}
 	slices.Sort(outcomes)
 	if outcomes[0] != "Completed" || outcomes[1] != "Superseded" {
 		return false

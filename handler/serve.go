@@ -120,21 +120,23 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 			return s, nil
 		}
 	}
-	var entities [3]bus.Sender
-	for i, name := range []string{cfg.PollQueue, cfg.TriggerQueue, cfg.EventsTopic} {
-		s, err := senders(name)
-		if err != nil {
+	var open bus.Senders
+	for _, e := range []struct {
+		name string
+		to   *bus.Sender
+	}{{cfg.PollQueue, &open.Polls}, {cfg.TriggerQueue, &open.Triggers}, {cfg.EventsTopic, &open.Events}} {
+		var err error
+		if *e.to, err = senders(e.name); err != nil {
 			closeAll()
-			return nil, fmt.Errorf("open sender for %s: %w", name, err)
+			return nil, fmt.Errorf("open sender for %s: %w", e.name, err)
 		}
-		entities[i] = s
 	}
 	store, err := blobStore(cfg, token, clk)
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
-	events := bus.New(entities[0], entities[1], entities[2], bus.Options{EventSource: cfg.EventSource, EventTypePrefix: cfg.EventTypePrefix})
+	events := bus.New(open, bus.Options{EventSource: cfg.EventSource, EventTypePrefix: cfg.EventTypePrefix})
 	w := &worker.Worker{
 		Storage: store,
 		Bus:     events,
@@ -154,7 +156,7 @@ func newApp(ctx context.Context, cfg config.Config, log zerolog.Logger, clk cloc
 		CopyDeadline:      cfg.CopyDeadline,
 		AbortOnTimeout:    cfg.AbortOnTimeout,
 		InvocationTimeout: invocationTimeout,
-		Retain:            worker.RetentionConfig{Policy: cfg.Retention, PruneSource: cfg.PruneSource, CompletedType: events.EventType(copyjob.Completed)},
+		Retain:            worker.RetentionConfig{Policy: cfg.Retention, PruneSource: cfg.PruneSource, CompletedType: copyjob.EventType(cfg.EventTypePrefix, copyjob.Completed)},
 	}
 	if err := w.Validate(); err != nil {
 		closeAll()

@@ -10,22 +10,26 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 )
 
 // Entities, as the infra creates them.
 const (
-	triggerQueue       = "snapshot-created"
-	pollQueue          = "copy-poll"
-	eventsTopic        = "copy-events"
-	eventsSubscription = "copy-events/Subscriptions/all"
+	triggerQueue       = config.DefaultTriggerQueue
+	pollQueue          = config.DefaultPollQueue
+	eventsTopic        = config.DefaultEventsTopic
+	eventsSubscription = eventsTopic + "/Subscriptions/" + config.EventsSubscription
 	// retentionSubscription receives the Completed events only, by a
 	// filter on the message's Subject (busemu; the in-memory broker has no
 	// filters, so there the Retention function ignores the other events).
-	retentionSubscription = "copy-events/Subscriptions/" + busemu.SubscriptionRetention
-	completedSubject      = "Snapcopy.IncrementalCopy.Completed"
+	retentionSubscription = eventsTopic + "/Subscriptions/" + config.DefaultRetentionSubscription
 )
+
+// completedSubject is the Subject, and CloudEvents type, of Completed events.
+var completedSubject = copyjob.EventType(config.DefaultEventTypePrefix, copyjob.Completed)
 
 // functionQueues are the entities the functions' triggers read: a queue,
 // or a topic's subscription.
@@ -77,7 +81,7 @@ func newMemoryTestBus(t *testing.T, clk *clock.Fake) testBus {
 	b, err := funchost.NewBroker(funchost.BrokerOptions{
 		Clock:  clk,
 		Queues: []string{triggerQueue, pollQueue},
-		Topics: map[string][]string{eventsTopic: {"all", busemu.SubscriptionRetention}},
+		Topics: map[string][]string{eventsTopic: {config.EventsSubscription, config.DefaultRetentionSubscription}},
 	})
 	if err != nil {
 		t.Fatal(err)

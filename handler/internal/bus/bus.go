@@ -40,16 +40,27 @@ type Options struct {
 	EventTypePrefix string
 }
 
+// Senders are what a Bus writes through, one per entity. They are
+// long-lived: one per entity for the process lifetime.
+type Senders struct {
+	// Polls sends to the poll queue.
+	Polls Sender
+	// Triggers sends deferred triggers back to the trigger queue.
+	Triggers Sender
+	// Events publishes to the events topic.
+	Events Sender
+}
+
 // Bus sends to the poll queue, the trigger queue (deferrals) and the events
-// topic. Senders are long-lived: one per entity for the process lifetime.
+// topic.
 type Bus struct {
 	polls, triggers, events Sender
 	opts                    Options
 }
 
-// New returns a Bus over three senders.
-func New(polls, triggers, events Sender, opts Options) *Bus {
-	return &Bus{polls: polls, triggers: triggers, events: events, opts: opts}
+// New returns a Bus over its senders.
+func New(s Senders, opts Options) *Bus {
+	return &Bus{polls: s.Polls, triggers: s.Triggers, events: s.Events, opts: opts}
 }
 
 // SchedulePoll schedules m to arrive at at, with id <job>/poll/<attempt>.
@@ -74,27 +85,13 @@ func (b *Bus) SchedulePoll(ctx context.Context, m copyjob.PollMessage, at time.T
 	return nil
 }
 
-// Deferred is a trigger to see again later: the producer's body unchanged,
-// with the deferral counters in application properties.
-type Deferred struct {
-	Body          []byte
-	ContentType   string
-	CorrelationID string
-	// Properties are the original application properties; deferral
-	// counters are added to a copy.
-	Properties map[string]any
-	State      copyjob.DeferState
-	MessageID  string
-	JobKey     string
-}
-
 // DeferTrigger schedules the trigger to arrive again at at.
-func (b *Bus) DeferTrigger(ctx context.Context, d Deferred, at time.Time) error {
+func (b *Bus) DeferTrigger(ctx context.Context, d copyjob.Deferred, at time.Time) error {
 	props := make(map[string]any, len(d.Properties)+4)
 	for k, v := range d.Properties {
 		props[k] = v
 	}
-	writeDeferState(props, d.State)
+	d.State.SetProperties(props)
 	props[propJobKey] = d.JobKey
 	msg := &azservicebus.Message{
 		MessageID:             to.Ptr(d.MessageID),
@@ -108,9 +105,6 @@ func (b *Bus) DeferTrigger(ctx context.Context, d Deferred, at time.Time) error 
 	}
 	return nil
 }
-
-// EventType is the CloudEvents type of an outcome.
-func (b *Bus) EventType(o copyjob.Outcome) string { return b.opts.EventTypePrefix + "." + string(o) }
 
 // Publish sends ev to the events topic as a structured CloudEvent whose id
 // is also the MessageID, and whose type is also the Subject, so that
@@ -127,7 +121,7 @@ func (b *Bus) Publish(ctx context.Context, ev copyjob.Event) error {
 	msg := &azservicebus.Message{
 		MessageID:             to.Ptr(ev.ID),
 		ContentType:           to.Ptr(ContentTypeCloudEvents),
-		Subject:               to.Ptr(b.EventType(ev.Outcome)),
+		Subject:               to.Ptr(copyjob.EventType(b.opts.EventTypePrefix, ev.Outcome)),
 		Body:                  body,
 		ApplicationProperties: props,
 	}
@@ -142,7 +136,7 @@ func (b *Bus) encodeEvent(ev copyjob.Event) ([]byte, error) {
 	if ev.Subject != "" {
 		opts.Subject = to.Ptr(ev.Subject)
 	}
-	ce, err := messaging.NewCloudEvent(b.opts.EventSource, b.EventType(ev.Outcome), ev.Data, opts)
+	ce, err := messaging.NewCloudEvent(b.opts.EventSource, copyjob.EventType(b.opts.EventTypePrefix, ev.Outcome), ev.Data, opts)
 	if err != nil {
 		return nil, fmt.Errorf("build event %s: %w", ev.ID, err)
 	}

@@ -32,7 +32,7 @@ var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 func TestPublishIsAStructuredCloudEventWithOurID(t *testing.T) {
 	events := &captured{}
-	b := New(&captured{}, &captured{}, events, Options{EventSource: "/snapcopy/x", EventTypePrefix: "Snapcopy.IncrementalCopy"})
+	b := New(Senders{Polls: &captured{}, Triggers: &captured{}, Events: events}, Options{EventSource: "/snapcopy/x", EventTypePrefix: "Snapcopy.IncrementalCopy"})
 	job := copyjob.NewJob("https://s.blob.core.windows.net/c/d", "2026-11-24T10:00:00.0000000Z", "https://d.blob.core.windows.net/c/d")
 	ev := copyjob.JobEvent(job, copyjob.Completed, now, copyjob.EventData{DestinationSnapshot: "2026-11-24T11:00:00.0000000Z", FailureDescription: "see https://s/c/d?sig=c2VjcmV0"})
 	if err := b.Publish(context.Background(), ev); err != nil {
@@ -69,9 +69,9 @@ func TestPublishIsAStructuredCloudEventWithOurID(t *testing.T) {
 
 func TestDeferStateRoundTrip(t *testing.T) {
 	triggers := &captured{}
-	b := New(&captured{}, triggers, &captured{}, Options{})
+	b := New(Senders{Polls: &captured{}, Triggers: triggers, Events: &captured{}}, Options{})
 	state := copyjob.DeferState{Waits: 3, Retries: 1, FirstAt: now}
-	err := b.DeferTrigger(context.Background(), Deferred{Body: []byte("{}"), MessageID: "k/defer/4", JobKey: "k", State: state, Properties: map[string]any{"own": "kept"}}, now.Add(time.Minute))
+	err := b.DeferTrigger(context.Background(), copyjob.Deferred{Body: []byte("{}"), MessageID: "k/defer/4", JobKey: "k", State: state, Properties: map[string]any{"own": "kept"}}, now.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,15 +79,15 @@ func TestDeferStateRoundTrip(t *testing.T) {
 	if *m.MessageID != "k/defer/4" || !triggers.at[0].Equal(now.Add(time.Minute)) || m.ApplicationProperties["own"] != "kept" {
 		t.Fatalf("deferred %+v", m)
 	}
-	if got := ReadDeferState(m.ApplicationProperties); got != state {
+	if got := copyjob.ReadDeferState(m.ApplicationProperties); got != state {
 		t.Fatalf("round trip %+v, want %+v", got, state)
 	}
 	// As the Functions host delivers them: JSON numbers, or strings.
 	asJSON := map[string]any{"snapcopyWaits": float64(3), "snapcopyRetries": "1", "snapcopyFirstDeferredAt": now.Format(time.RFC3339Nano)}
-	if got := ReadDeferState(asJSON); got != state {
+	if got := copyjob.ReadDeferState(asJSON); got != state {
 		t.Fatalf("from host JSON %+v", got)
 	}
-	if got := ReadDeferState(nil); got != (copyjob.DeferState{}) {
+	if got := copyjob.ReadDeferState(nil); got != (copyjob.DeferState{}) {
 		t.Fatalf("from nothing %+v", got)
 	}
 }

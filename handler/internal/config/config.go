@@ -74,13 +74,13 @@ type Config struct {
 // Defaults returns the configuration used for every unset setting.
 func Defaults() Config {
 	return Config{
-		TriggerQueue:    "snapshot-created",
-		PollQueue:       "copy-poll",
-		EventsTopic:     "copy-events",
+		TriggerQueue:    DefaultTriggerQueue,
+		PollQueue:       DefaultPollQueue,
+		EventsTopic:     DefaultEventsTopic,
 		EventSource:     "/snapcopy",
-		EventTypePrefix: "Snapcopy.IncrementalCopy",
+		EventTypePrefix: DefaultEventTypePrefix,
 		// The infra's subscription with a filter on the Completed subject.
-		RetentionSubscription: "retention",
+		RetentionSubscription: DefaultRetentionSubscription,
 		CopyDeadline:          24 * time.Hour,
 		PollMinDelay:          5 * time.Second,
 		PollMaxDelay:          10 * time.Minute,

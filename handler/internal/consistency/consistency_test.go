@@ -470,7 +470,7 @@ func TestStandInEntitiesMatchInfra(t *testing.T) {
 		checks = append(checks, check{kind, expr, name, props})
 	}
 	queues, topics := busemu.DefaultTopology()
-	settingOf := map[string]string{busemu.QueueSnapshotCreated: config.SettingTriggerQueue, busemu.QueueCopyPoll: config.SettingPollQueue}
+	settingOf := map[string]string{config.DefaultTriggerQueue: config.SettingTriggerQueue, config.DefaultPollQueue: config.SettingPollQueue}
 	for _, q := range queues {
 		pr := q.Properties
 		add("queues", app.settings[settingOf[q.Name]], q.Name, map[string]string{
@@ -583,7 +583,7 @@ func checkSubscriptionFilter(p *problems, app infraApp, resources []bicepResourc
 	case label != "'"+filter.Subject+"'":
 		p.addf("%s: rule %s matches label %s, busemu Subject %q", app.file.path, rule.symbol, label, filter.Subject)
 	}
-	if want := config.Defaults().EventTypePrefix + ".Completed"; cfg.Name == busemu.SubscriptionRetention && filter.Subject != want {
+	if want := config.Defaults().EventTypePrefix + ".Completed"; cfg.Name == config.DefaultRetentionSubscription && filter.Subject != want {
 		p.addf("busemu retention subscription admits Subject %q, but the handler publishes Completed as %q", filter.Subject, want)
 	}
 }

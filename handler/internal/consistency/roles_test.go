@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
 const typeRoleAssignment = "Microsoft.Authorization/roleAssignments"
@@ -118,9 +118,9 @@ func TestInfraServiceBusRolesScopedAsClaimed(t *testing.T) {
 			p.addf("%s: Azure Service Bus Data Owner scoped to %s; it belongs on the two trigger queues only", app.file.path, scope)
 		}
 	}
-	retention, ok := app.findNamed(resources, typeSubscription, busemu.SubscriptionRetention)
+	retention, ok := app.findNamed(resources, typeSubscription, config.DefaultRetentionSubscription)
 	if !ok {
-		p.addf("%s: no subscription %q", app.file.path, busemu.SubscriptionRetention)
+		p.addf("%s: no subscription %q", app.file.path, config.DefaultRetentionSubscription)
 	} else if !slices.Contains(scopesOf(app.file, "serviceBusDataReceiver"), retention.symbol) {
 		p.addf("%s: no Service Bus Data Receiver on %s: the Retention trigger cannot read it", app.file.path, retention.symbol)
 	}

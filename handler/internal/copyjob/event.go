@@ -3,6 +3,7 @@ package copyjob
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,14 @@ const (
 	// copied), and says why each survivor was kept.
 	Pruned Outcome = "Pruned"
 )
+
+// Terminal reports whether the outcome ends its job: every job gets exactly
+// one of Completed, Failed or Superseded.
+func (o Outcome) Terminal() bool { return o == Completed || o == Failed || o == Superseded }
+
+// EventType is the CloudEvents type of an outcome, also the message's
+// Subject so subscriptions can filter on it: "<prefix>.<Outcome>".
+func EventType(prefix string, o Outcome) string { return prefix + "." + string(o) }
 
 // FailureCode says why a job Failed.
 type FailureCode string
@@ -104,6 +113,25 @@ type Event struct {
 	Subject string
 	Time    time.Time
 	Data    EventData
+}
+
+// ReceivedEvent is an outcome event as a subscriber decodes it from the
+// events topic: the CloudEvent attributes snapcopy sets and its data.
+type ReceivedEvent struct {
+	ID      string    `json:"id"`
+	Type    string    `json:"type"`
+	Subject string    `json:"subject"`
+	Time    time.Time `json:"time"`
+	Data    EventData `json:"data"`
+}
+
+// Outcome is the outcome the event's type names.
+func (e ReceivedEvent) Outcome() Outcome { return OutcomeOf(e.Type) }
+
+// OutcomeOf is the outcome an event type (or a message Subject) names, its
+// last segment, whatever prefix the app settings chose.
+func OutcomeOf(eventType string) Outcome {
+	return Outcome(eventType[strings.LastIndex(eventType, ".")+1:])
 }
 
 // JobEvent builds an event for job with the job's fields filled in.

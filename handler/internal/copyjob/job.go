@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 )
 
 // Job is one copy of one source snapshot to one destination. It carries no
@@ -44,3 +45,53 @@ func DeferMessageID(jobKey string, n int) string { return jobKey + "/defer/" + s
 
 // EventID is the id of a job's outcome event.
 func EventID(jobKey string, outcome Outcome) string { return jobKey + "/" + string(outcome) }
+
+// MessageKind says which of snapcopy's own messages an id names.
+type MessageKind int
+
+// Message kinds, one per id format above.
+const (
+	// KindForeign is an id snapcopy did not write: a producer's trigger.
+	KindForeign MessageKind = iota
+	KindPoll
+	KindDeferral
+	KindEvent
+)
+
+// MessageID is an id snapcopy wrote, taken apart.
+type MessageID struct {
+	Kind   MessageKind
+	JobKey string
+	// N is the poll attempt or the deferral count; 0 for events.
+	N int
+	// Outcome is an event's outcome.
+	Outcome Outcome
+}
+
+// ParseMessageID takes apart an id written by PollMessageID, DeferMessageID
+// or EventID; any other id is KindForeign.
+func ParseMessageID(id string) MessageID {
+	key, rest, _ := strings.Cut(id, "/")
+	kind, n, numbered := strings.Cut(rest, "/")
+	switch {
+	case key == "":
+		return MessageID{}
+	case !numbered:
+		switch o := Outcome(rest); o {
+		case Completed, Failed, Superseded, Rejected, GapUnchecked:
+			return MessageID{Kind: KindEvent, JobKey: key, Outcome: o}
+		}
+		return MessageID{}
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 1 || strconv.Itoa(count) != n {
+		return MessageID{}
+	}
+	switch kind {
+	case "poll":
+		return MessageID{Kind: KindPoll, JobKey: key, N: count}
+	case "defer":
+		return MessageID{Kind: KindDeferral, JobKey: key, N: count}
+	}
+	return MessageID{}
+}

@@ -71,3 +71,16 @@ func TestOutcomeEventIDs(t *testing.T) {
 		t.Fatalf("job %+v", job)
 	}
 }
+
+// TestReceivedEventOutcome: a subscriber reads the outcome from the type
+// whatever prefix the app settings chose, as the bus adapter writes it.
+func TestReceivedEventOutcome(t *testing.T) {
+	for _, prefix := range []string{"Snapcopy.IncrementalCopy", "Contoso.Backup.Copy"} {
+		for _, o := range []Outcome{Completed, Failed, Superseded, Rejected, GapUnchecked} {
+			e := ReceivedEvent{Type: EventType(prefix, o)}
+			if e.Outcome() != o || e.Outcome().Terminal() != (o == Completed || o == Failed || o == Superseded) {
+				t.Errorf("%s: outcome %q, terminal %v", e.Type, e.Outcome(), e.Outcome().Terminal())
+			}
+		}
+	}
+}

@@ -29,7 +29,7 @@ func BenchmarkCopyPoll(b *testing.B) {
 			polls := &benchkit.NopSender{}
 			w := &Worker{
 				Storage:           &benchkit.PendingStorage{Dest: running(copyjob.StatusPending)},
-				Bus:               bus.New(polls, &benchkit.NopSender{}, &benchkit.NopSender{}, bus.Options{EventSource: "/snapcopy", EventTypePrefix: "Snapcopy.IncrementalCopy"}),
+				Bus:               bus.New(bus.Senders{Polls: polls, Triggers: &benchkit.NopSender{}, Events: &benchkit.NopSender{}}, bus.Options{EventSource: "/snapcopy", EventTypePrefix: "Snapcopy.IncrementalCopy"}),
 				Clock:             clock.NewFake(testNow),
 				Log:               logging.New(io.Discard, io.Discard, level),
 				Rand:              rand.Float64,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
 func TestCompletedCarriesBytesChangedSincePreviousRestorePoint(t *testing.T) {
@@ -27,7 +29,7 @@ func TestCompletedCarriesBytesChangedSincePreviousRestorePoint(t *testing.T) {
 			h.store.dest.DestinationSnapshot = newest
 			h.store.history = append(history[:c.listed-1:c.listed-1], history[2])
 			h.store.changedBytes, h.store.changedErr = 12288, c.err
-			if !h.w.CopyPoll(context.Background(), pollInv(t, pollMessage(2))) {
+			if h.w.CopyPoll(context.Background(), pollInv(t, pollMessage(2))) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if len(h.store.measured) != 1 || h.store.measured[0] != [2]string{newest, c.wantPrevious} {

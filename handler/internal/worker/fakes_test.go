@@ -181,7 +181,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.w = &Worker{
 		Storage:           h.store,
-		Bus:               bus.New(h.polls, h.triggers, h.events, bus.Options{EventSource: "/snapcopy/test", EventTypePrefix: "Snapcopy.IncrementalCopy"}),
+		Bus:               bus.New(bus.Senders{Polls: h.polls, Triggers: h.triggers, Events: h.events}, bus.Options{EventSource: "/snapcopy/test", EventTypePrefix: "Snapcopy.IncrementalCopy"}),
 		Clock:             h.clock,
 		Log:               logging.New(h.logs, h.logs, "debug"),
 		Rand:              func() float64 { return 0.5 },

@@ -7,7 +7,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
@@ -33,6 +32,6 @@ type Storage interface {
 // write: when it fails, the message must be retried.
 type Bus interface {
 	SchedulePoll(ctx context.Context, m copyjob.PollMessage, at time.Time) error
-	DeferTrigger(ctx context.Context, d bus.Deferred, at time.Time) error
+	DeferTrigger(ctx context.Context, d copyjob.Deferred, at time.Time) error
 	Publish(ctx context.Context, ev copyjob.Event) error
 }

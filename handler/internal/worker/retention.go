@@ -54,7 +54,7 @@ const maxPruneDeliveries = 5
 // Runs of different events of a chain cannot undo each other: only the run
 // of the chain's newest restore point acts, and the policy drops from an
 // older listing only what it also drops from a newer one.
-func (w *Worker) Retention(ctx context.Context, inv funcproto.Invocation) bool {
+func (w *Worker) Retention(ctx context.Context, inv funcproto.Invocation) copyjob.Settlement {
 	ctx, cancel, in := w.begin(ctx, inv)
 	defer cancel()
 	if !w.Retain.enabled() {

@@ -43,7 +43,7 @@ func TestRetentionDeletesWhatThePolicyDropsAndSaysWhy(t *testing.T) {
 	history := chainOf(5)
 	h := retentionHarness(t, copyjob.RetentionPolicy{Last: 2}, history)
 	newest := history[4]
-	if !h.w.Retention(context.Background(), completedInv(newest.DestinationSnapshot, 1)) {
+	if h.w.Retention(context.Background(), completedInv(newest.DestinationSnapshot, 1)) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	var deleted []string
@@ -74,7 +74,7 @@ func TestRetentionDeletesWhatThePolicyDropsAndSaysWhy(t *testing.T) {
 	// Redelivered after the deletions: the listing still shows them (the
 	// fake does not forget), each delete now finds nothing, and the event
 	// (same id, so duplicate detection drops it) says so.
-	if !h.w.Retention(context.Background(), completedInv(newest.DestinationSnapshot, 2)) {
+	if h.w.Retention(context.Background(), completedInv(newest.DestinationSnapshot, 2)) != copyjob.Complete {
 		t.Fatal("want 2xx on redelivery")
 	}
 	_, ce2, data2 := h.event(t, 1)
@@ -86,7 +86,7 @@ func TestRetentionDeletesWhatThePolicyDropsAndSaysWhy(t *testing.T) {
 func TestRetentionActsOnlyForTheNewestRestorePoint(t *testing.T) {
 	history := chainOf(4)
 	h := retentionHarness(t, copyjob.RetentionPolicy{Last: 1}, history)
-	if !h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) {
+	if h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	if len(h.store.deletes) != 0 || len(h.events.sent) != 0 {
@@ -130,7 +130,7 @@ func TestRetentionIgnoresAndRejects(t *testing.T) {
 			if c.dest != nil {
 				h.store.dest = *c.dest
 			}
-			if !h.w.Retention(context.Background(), c.inv) {
+			if h.w.Retention(context.Background(), c.inv) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			if len(h.store.deletes) != 0 {
@@ -158,10 +158,10 @@ func TestRetentionFaults(t *testing.T) {
 	t.Run("listing fails: redelivered, then given up without deleting", func(t *testing.T) {
 		h := retentionHarness(t, copyjob.RetentionPolicy{Last: 1}, history)
 		h.store.historyErr = storageDown
-		if h.w.Retention(context.Background(), completedInv(newest, 1)) {
+		if h.w.Retention(context.Background(), completedInv(newest, 1)) == copyjob.Complete {
 			t.Fatal("want non-2xx: the message must be delivered again")
 		}
-		if !h.w.Retention(context.Background(), completedInv(newest, maxPruneDeliveries)) {
+		if h.w.Retention(context.Background(), completedInv(newest, maxPruneDeliveries)) != copyjob.Complete {
 			t.Fatal("want 2xx at the last delivery")
 		}
 		if len(h.events.sent) != 0 || len(h.store.deletes) != 0 {
@@ -171,10 +171,10 @@ func TestRetentionFaults(t *testing.T) {
 	t.Run("a delete fails: redelivered, then Pruned PruneIncomplete", func(t *testing.T) {
 		h := retentionHarness(t, copyjob.RetentionPolicy{Last: 1}, history)
 		h.store.deleteErr = storageDown
-		if h.w.Retention(context.Background(), completedInv(newest, maxPruneDeliveries-1)) {
+		if h.w.Retention(context.Background(), completedInv(newest, maxPruneDeliveries-1)) == copyjob.Complete {
 			t.Fatal("want non-2xx")
 		}
-		if !h.w.Retention(context.Background(), completedInv(newest, maxPruneDeliveries)) {
+		if h.w.Retention(context.Background(), completedInv(newest, maxPruneDeliveries)) != copyjob.Complete {
 			t.Fatal("want 2xx at the last delivery")
 		}
 		msg, _, data := h.event(t, 0)
@@ -185,7 +185,7 @@ func TestRetentionFaults(t *testing.T) {
 	t.Run("publishing fails: retried", func(t *testing.T) {
 		h := retentionHarness(t, copyjob.RetentionPolicy{Last: 1}, history)
 		h.events.err = errBusDown
-		if h.w.Retention(context.Background(), completedInv(newest, 1)) {
+		if h.w.Retention(context.Background(), completedInv(newest, 1)) == copyjob.Complete {
 			t.Fatal("want non-2xx when the Pruned event cannot be published")
 		}
 	})
@@ -200,7 +200,7 @@ func TestRetentionPrunesSourceSnapshotsProvenCopiedFirst(t *testing.T) {
 			for _, c := range history {
 				h.store.sourceSnapshots = append(h.store.sourceSnapshots, c.SourceSnapshot)
 			}
-			if !h.w.Retention(context.Background(), completedInv(history[3].DestinationSnapshot, 1)) {
+			if h.w.Retention(context.Background(), completedInv(history[3].DestinationSnapshot, 1)) != copyjob.Complete {
 				t.Fatal("want 2xx")
 			}
 			var source, dest []string
@@ -241,7 +241,7 @@ func TestRetentionPublishesCompletedBeforeDeleting(t *testing.T) {
 	}
 	h := retentionHarness(t, copyjob.RetentionPolicy{Last: 2}, history)
 	h.store.changedBytes = 4096
-	if !h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) {
+	if h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) != copyjob.Complete {
 		t.Fatal("want 2xx")
 	}
 	msg, ce, data := h.event(t, 0)
@@ -258,7 +258,7 @@ func TestRetentionPublishesCompletedBeforeDeleting(t *testing.T) {
 
 	h = retentionHarness(t, copyjob.RetentionPolicy{Last: 2}, history)
 	h.events.err = errBusDown
-	if h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) || len(h.store.deletes) != 0 {
+	if h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) == copyjob.Complete || len(h.store.deletes) != 0 {
 		t.Fatalf("the Completed could not be published, yet %v was deleted", h.store.deletes)
 	}
 }

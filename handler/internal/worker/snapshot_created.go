@@ -7,7 +7,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 )
@@ -203,7 +202,7 @@ type deferWait struct {
 // deferTrigger schedules the trigger again with back-off, or publishes
 // Failed when its budget is spent.
 func (w *Worker) deferTrigger(ctx context.Context, in *invocation, job copyjob.Job, why deferWait, code copyjob.FailureCode, reason string) error {
-	state := bus.ReadDeferState(in.ApplicationProperties)
+	state := copyjob.ReadDeferState(in.ApplicationProperties)
 	if why.progressed {
 		state.FirstAt = time.Time{}
 	}
@@ -214,7 +213,7 @@ func (w *Worker) deferTrigger(ctx context.Context, in *invocation, job copyjob.J
 		return w.publish(ctx, in, copyjob.FailedEvent(job, code, reason, in.now, copyjob.EventData{}))
 	}
 	in.log.Info().Str("reason", reason).Dur("delay", plan.Delay).Str("deferId", plan.MessageID).Msg("trigger deferred")
-	return w.Bus.DeferTrigger(ctx, bus.Deferred{
+	return w.Bus.DeferTrigger(ctx, copyjob.Deferred{
 		Body:          in.Body,
 		ContentType:   in.ContentType,
 		CorrelationID: in.CorrelationID,

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
 func TestDefaultTopologyAndDevConnectionString(t *testing.T) {
@@ -27,11 +29,11 @@ func TestDefaultTopologyAndDevConnectionString(t *testing.T) {
 		t.Errorf("ConnectionString() = %q, want %q", got, want)
 	}
 	ctx, c := testContext(t), newClient(t, want)
-	for _, q := range []string{QueueSnapshotCreated, QueueCopyPoll, TopicCopyEvents} {
+	for _, q := range []string{config.DefaultTriggerQueue, config.DefaultPollQueue, config.DefaultEventsTopic} {
 		send(t, ctx, newSender(t, c, q), &azservicebus.Message{MessageID: ptr("same"), Body: []byte(q)})
 		send(t, ctx, newSender(t, c, q), &azservicebus.Message{MessageID: ptr("same"), Body: []byte(q)}) // deduplicated
 	}
-	for _, path := range []string{QueueSnapshotCreated, QueueCopyPoll, TopicCopyEvents + "/Subscriptions/" + SubscriptionAll} {
+	for _, path := range []string{config.DefaultTriggerQueue, config.DefaultPollQueue, config.DefaultEventsTopic + "/Subscriptions/" + config.EventsSubscription} {
 		if counts, err := b.Counts(path); err != nil || counts.Active != 1 {
 			t.Errorf("Counts(%s) = %+v, %v; want 1 active (duplicate detection on)", path, counts, err)
 		}
@@ -203,7 +205,7 @@ func TestServe(t *testing.T) {
 	go func() { done <- Serve(ctx, "127.0.0.1:0", Options{}, func(addr string) { ready <- addr }) }()
 	addr := <-ready
 	c := newClient(t, ConnectionString(addr, DevKeyName, DevKey))
-	send(t, testContext(t), newSender(t, c, QueueSnapshotCreated), &azservicebus.Message{Body: []byte("x")})
+	send(t, testContext(t), newSender(t, c, config.DefaultTriggerQueue), &azservicebus.Message{Body: []byte("x")})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)
@@ -228,11 +230,11 @@ func TestSASLPlain(t *testing.T) {
 func TestRetentionSubscriptionFollowsEventTypePrefix(t *testing.T) {
 	b, _ := startBroker(t, Options{EventTypePrefix: "Contoso.Copy"})
 	ctx, c := testContext(t), newClient(t, b.ConnectionString())
-	s := newSender(t, c, TopicCopyEvents)
-	for _, subject := range []string{DefaultEventTypePrefix + ".Completed", "Contoso.Copy.Failed", "Contoso.Copy.Completed"} {
+	s := newSender(t, c, config.DefaultEventsTopic)
+	for _, subject := range []string{config.DefaultEventTypePrefix + ".Completed", "Contoso.Copy.Failed", "Contoso.Copy.Completed"} {
 		send(t, ctx, s, &azservicebus.Message{MessageID: ptr(subject), Subject: ptr(subject)})
 	}
-	msgs, err := b.Messages(TopicCopyEvents + "/Subscriptions/" + SubscriptionRetention)
+	msgs, err := b.Messages(config.DefaultEventsTopic + "/Subscriptions/" + config.DefaultRetentionSubscription)
 	if err != nil || len(msgs) != 1 || msgs[0].Subject != "Contoso.Copy.Completed" {
 		t.Fatalf("retention subscription holds %+v, %v; want only Contoso.Copy.Completed", msgs, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
 // conformance entities on the stand-in.
@@ -45,7 +46,7 @@ func TestConformanceEmulator(t *testing.T) {
 		return conformanceTarget{
 			connStr: b.ConnectionString(), queue: confQueue, maxDelivery: confMaxDelivery,
 			topic: confTopic, subAll: confSubAll, subKeep: confSubKeep,
-			retentionTopic: TopicCopyEvents, retentionSub: SubscriptionRetention,
+			retentionTopic: config.DefaultEventsTopic, retentionSub: config.DefaultRetentionSubscription,
 			advance:         func(d time.Duration) { fake.Advance(d); b.Tick() },
 			now:             fake.Now,
 			wrongKeyConnStr: ConnectionString(b.Addr(), DevKeyName, "not-the-key"),

@@ -11,6 +11,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus/admin"
+
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
 // Settings of the live half. The namespace needs, besides the connection
@@ -110,7 +112,7 @@ func liveRetentionSubscription(t *testing.T, connStr, topic, name string) string
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	filter := CompletedFilter(DefaultEventTypePrefix)
+	filter := CompletedFilter(config.DefaultEventTypePrefix)
 	rule := admin.RuleProperties{Name: "completed-only", Filter: &admin.CorrelationFilter{Subject: &filter.Subject}}
 	if err := ensureOnlyRule(ctx, ac, topic, name, rule); err != nil {
 		t.Logf("cannot set up %s/Subscriptions/%s, the retention scenario will skip: %v", topic, name, err)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
 func scenarioSendReceiveComplete(t *testing.T, tg conformanceTarget) {
@@ -260,7 +262,7 @@ func scenarioCompletedOnly(t *testing.T, tg conformanceTarget) {
 	s := newSender(t, c, tg.retentionTopic)
 	for _, outcome := range []string{"Failed", "Completed", "Superseded", "Rejected", "Pruned"} {
 		m := tg.msg("event-"+outcome, outcome)
-		m.Subject = ptr(DefaultEventTypePrefix + "." + outcome)
+		m.Subject = ptr(config.DefaultEventTypePrefix + "." + outcome)
 		send(t, ctx, s, m)
 	}
 	other := tg.msg("event-other", "another producer's Completed")
@@ -268,7 +270,7 @@ func scenarioCompletedOnly(t *testing.T, tg conformanceTarget) {
 	send(t, ctx, s, other)
 	r := subReceiver(t, c, tg.retentionTopic, tg.retentionSub)
 	got := receiveN(t, ctx, r, 1)[0]
-	if string(got.Body) != "Completed" || deref(got.Subject) != DefaultEventTypePrefix+".Completed" {
+	if string(got.Body) != "Completed" || deref(got.Subject) != config.DefaultEventTypePrefix+".Completed" {
 		t.Errorf("retention subscription got %q (subject %q)", got.Body, deref(got.Subject))
 	}
 	complete(t, ctx, r, got)

@@ -19,7 +19,7 @@ type conformanceTarget struct {
 	// topic has subscriptions subAll (no filter) and subKeep (Subject == "keep").
 	topic, subAll, subKeep string
 	// retentionTopic's subscription retentionSub admits only
-	// "<DefaultEventTypePrefix>.Completed"; "" skips that scenario.
+	// "<config.DefaultEventTypePrefix>.Completed"; "" skips that scenario.
 	retentionTopic, retentionSub string
 	// advance moves the target's clock and applies what fell due; nil means
 	// real time (scenarios then wait with bounded contexts).

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
 // Well-known credentials of the official Service Bus emulator; its
@@ -24,22 +25,6 @@ const (
 	DefaultMaxMessageSize           = 256 << 10
 	maxMaxMessageSize               = 100 << 20
 )
-
-// Names of the entities snapcopy uses, created unless Options.NoDefaultEntities.
-const (
-	QueueSnapshotCreated = "snapshot-created"
-	QueueCopyPoll        = "copy-poll"
-	TopicCopyEvents      = "copy-events"
-	SubscriptionAll      = "all"
-	// SubscriptionRetention receives only Completed events: the Retention
-	// function's trigger.
-	SubscriptionRetention = "retention"
-)
-
-// DefaultEventTypePrefix is the default SNAPCOPY_EVENT_TYPE_PREFIX: outcome
-// events are typed "<prefix>.Completed" and so on, and the message's
-// Subject carries the type.
-const DefaultEventTypePrefix = "Snapcopy.IncrementalCopy"
 
 // CompletedFilter admits only Completed events of prefix: the rule of the
 // retention subscription.
@@ -64,7 +49,7 @@ type Options struct {
 	NoDefaultEntities bool
 	// EventTypePrefix is the handler's SNAPCOPY_EVENT_TYPE_PREFIX; the
 	// default retention subscription admits "<prefix>.Completed" only.
-	// Default: DefaultEventTypePrefix.
+	// Default: config.DefaultEventTypePrefix.
 	EventTypePrefix string
 	// DuplicateDetectionWindow is used by entities that require duplicate
 	// detection without setting a window. Default: 10 minutes.
@@ -151,34 +136,34 @@ type CorrelationFilter struct {
 // a catch-all subscription and the retention subscription, with the
 // settings infra/main.bicep gives them (the reasons are written there).
 func DefaultTopology() ([]QueueConfig, []TopicConfig) {
-	return DefaultTopologyFor(DefaultEventTypePrefix)
+	return DefaultTopologyFor(config.DefaultEventTypePrefix)
 }
 
 // DefaultTopologyFor is DefaultTopology for events typed "<eventTypePrefix>.<outcome>".
 func DefaultTopologyFor(eventTypePrefix string) ([]QueueConfig, []TopicConfig) {
 	const day = 24 * time.Hour
 	return []QueueConfig{
-			{Name: QueueSnapshotCreated, Properties: QueueProperties{
+			{Name: config.DefaultTriggerQueue, Properties: QueueProperties{
 				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: time.Hour,
 				LockDuration: 5 * time.Minute, MaxDeliveryCount: 10,
 				DefaultMessageTimeToLive: 14 * day, DeadLetteringOnMessageExpiration: true,
 			}},
-			{Name: QueueCopyPoll, Properties: QueueProperties{
+			{Name: config.DefaultPollQueue, Properties: QueueProperties{
 				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: time.Hour,
 				LockDuration: 5 * time.Minute, MaxDeliveryCount: 20,
 				DefaultMessageTimeToLive: 7 * day, DeadLetteringOnMessageExpiration: true,
 			}},
 		}, []TopicConfig{{
-			Name: TopicCopyEvents,
+			Name: config.DefaultEventsTopic,
 			Properties: TopicProperties{
 				RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: day,
 				DefaultMessageTimeToLive: 14 * day,
 			},
 			Subscriptions: []SubscriptionConfig{
-				{Name: SubscriptionAll, Properties: SubscriptionProperties{
+				{Name: config.EventsSubscription, Properties: SubscriptionProperties{
 					LockDuration: time.Minute, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 7 * day,
 				}},
-				{Name: SubscriptionRetention, Properties: SubscriptionProperties{
+				{Name: config.DefaultRetentionSubscription, Properties: SubscriptionProperties{
 					LockDuration: 5 * time.Minute, MaxDeliveryCount: 10, DefaultMessageTimeToLive: 7 * day,
 					Filter: CompletedFilter(eventTypePrefix),
 				}},
@@ -191,7 +176,7 @@ func (o *Options) setDefaults() {
 		o.Clock = clock.Real{}
 	}
 	if o.EventTypePrefix == "" {
-		o.EventTypePrefix = DefaultEventTypePrefix
+		o.EventTypePrefix = config.DefaultEventTypePrefix
 	}
 	if o.KeyName == "" && o.Key == "" {
 		o.KeyName, o.Key = DevKeyName, DevKey

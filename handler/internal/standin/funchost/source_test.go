@@ -11,6 +11,7 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 )
@@ -41,15 +42,15 @@ var testBuses = map[string]func(t *testing.T) testBus{
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = client.Close(context.Background()) })
-		r, err := client.NewReceiverForQueue(busemu.QueueCopyPoll, nil)
+		r, err := client.NewReceiverForQueue(config.DefaultPollQueue, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := client.NewSender(busemu.QueueCopyPoll, nil)
+		s, err := client.NewSender(config.DefaultPollQueue, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return testBus{source: NewReceiverSource(r, busemu.QueueCopyPoll, b), send: s, clock: clk}
+		return testBus{source: NewReceiverSource(r, config.DefaultPollQueue, b), send: s, clock: clk}
 	},
 }
 

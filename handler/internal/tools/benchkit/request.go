@@ -12,6 +12,7 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 )
@@ -68,7 +69,7 @@ func HostRequest(clk clock.Clock, fn string, msg *azservicebus.Message) (Request
 // schedules for it (bus.Bus.SchedulePoll), as the host posts it.
 func PollRequest(clk clock.Clock, m copyjob.PollMessage) (Request, error) {
 	capture := &NopSender{}
-	b := bus.New(capture, &NopSender{}, &NopSender{}, bus.Options{EventSource: "/snapcopy", EventTypePrefix: "Snapcopy.IncrementalCopy"})
+	b := bus.New(bus.Senders{Polls: capture, Triggers: &NopSender{}, Events: &NopSender{}}, bus.Options{EventSource: "/snapcopy", EventTypePrefix: config.DefaultEventTypePrefix})
 	if err := b.SchedulePoll(context.Background(), m, clk.Now()); err != nil {
 		return Request{}, err
 	}

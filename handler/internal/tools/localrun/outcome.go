@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -35,13 +34,8 @@ type outcome struct {
 	} `json:"data"`
 }
 
-func (o outcome) terminal() bool {
-	switch o.Type {
-	case "Snapcopy.IncrementalCopy.Completed", "Snapcopy.IncrementalCopy.Failed", "Snapcopy.IncrementalCopy.Superseded":
-		return true
-	}
-	return false
-}
+// kind is the outcome the event's type names.
+func (o outcome) kind() copyjob.Outcome { return copyjob.OutcomeOf(o.Type) }
 
 func jobKey(source, snapshot string) string { return source + "@" + snapshot }
 
@@ -65,14 +59,14 @@ func (s *stack) awaitOutcomes(ctx context.Context, jobs []*job, pruning bool) er
 			if err := json.Unmarshal(body, &o); err != nil {
 				return fmt.Errorf("undecodable event %.200q: %w", body, err)
 			}
-			if o.Type == "Snapcopy.IncrementalCopy.Pruned" {
+			if o.kind() == copyjob.Pruned {
 				fmt.Fprintf(s.out, "event    %-36s newest %s: %d restore points deleted, %d kept, %d source snapshots deleted %s\n", "Pruned", o.Data.DestinationSnapshot,
 					len(o.Data.Deleted), len(o.Data.Kept), len(o.Data.SourceSnapshotsDeleted), o.Data.FailureCode)
 				pruned[o.Data.DestinationSnapshot] = true
 				continue
 			}
-			fmt.Fprintf(s.out, "event    %-36s source %s → destination %s %s\n", strings.TrimPrefix(o.Type, "Snapcopy.IncrementalCopy."), o.Data.SourceSnapshot, orDash(o.Data.DestinationSnapshot), o.Data.FailureCode)
-			if o.terminal() {
+			fmt.Fprintf(s.out, "event    %-36s source %s → destination %s %s\n", o.kind(), o.Data.SourceSnapshot, orDash(o.Data.DestinationSnapshot), o.Data.FailureCode)
+			if o.kind().Terminal() {
 				s.outcomes[jobKey(o.Data.SourceBlobURL, o.Data.SourceSnapshot)] = o
 			}
 		}
@@ -107,7 +101,7 @@ func (s *stack) newestPruned(jobs []*job, pruned map[string]bool) bool {
 func (s *stack) newestCompleted(jobs []*job) map[*disk]*job {
 	out := map[*disk]*job{}
 	for _, j := range jobs {
-		if s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)].Type != completedType {
+		if s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)].kind() != copyjob.Completed {
 			continue
 		}
 		if prev, ok := out[j.disk]; !ok || j.generation > prev.generation {
@@ -116,9 +110,6 @@ func (s *stack) newestCompleted(jobs []*job) map[*disk]*job {
 	}
 	return out
 }
-
-// completedType is the type of Completed events.
-const completedType = "Snapcopy.IncrementalCopy.Completed"
 
 // verify compares every restore point left with its source snapshot, and
 // checks that the ones gone are the ones the retention policy drops.
@@ -139,7 +130,7 @@ func (s *stack) verify(ctx context.Context, jobs []*job, policy copyjob.Retentio
 		switch {
 		case err != nil:
 			r.Detail = err.Error()
-		case o.Type != completedType:
+		case o.kind() != copyjob.Completed:
 			r.Detail = fmt.Sprintf("%s %s %s", o.Type, o.Data.FailureCode, o.Data.FailureDescription)
 		case dropped[o.Data.DestinationSnapshot]:
 			r.Pruned = true
@@ -160,7 +151,7 @@ func (s *stack) droppedByPolicy(jobs []*job, policy copyjob.RetentionPolicy) map
 	chains := map[*disk][]copyjob.RestorePoint{}
 	for _, j := range jobs {
 		o := s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)]
-		if o.Type != completedType {
+		if o.kind() != copyjob.Completed {
 			continue
 		}
 		t, _ := copyjob.ParseSnapshot(j.snapshot)

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +27,6 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
-	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
@@ -117,11 +115,11 @@ func (o Options) Validate() error {
 
 // Entity names, as the infra creates them.
 const (
-	triggerQueue = "snapshot-created"
-	pollQueue    = "copy-poll"
-	eventsTopic  = "copy-events"
-	eventsSub    = "all"
-	retentionSub = busemu.SubscriptionRetention
+	triggerQueue = config.DefaultTriggerQueue
+	pollQueue    = config.DefaultPollQueue
+	eventsTopic  = config.DefaultEventsTopic
+	eventsSub    = config.EventsSubscription
+	retentionSub = config.DefaultRetentionSubscription
 )
 
 // Run runs the demo and returns its summary; Summary.OK says whether every
@@ -256,7 +254,7 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 		BaseURL:   s.handlerURL,
 		OnInvocation: func(inv funchost.Invocation) {
 			s.invocations.Add(1)
-			if strings.Contains(inv.MessageID, "/defer/") {
+			if copyjob.ParseMessageID(inv.MessageID).Kind == copyjob.KindDeferral {
 				s.deferrals.Add(1)
 			}
 		},

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 )
@@ -38,7 +39,7 @@ func TestSendThroughTheServiceBusStandIn(t *testing.T) {
 	if _, err := uuid.Parse(id); err != nil {
 		t.Fatalf("printed id %q is not a UUID", id)
 	}
-	msgs, err := b.Messages(busemu.QueueSnapshotCreated)
+	msgs, err := b.Messages(config.DefaultTriggerQueue)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("queue holds %d messages, %v", len(msgs), err)
 	}
@@ -53,7 +54,7 @@ func TestSendThroughTheServiceBusStandIn(t *testing.T) {
 
 	// MessageId = event id: repeating a send is harmless under duplicate detection.
 	send("-id", id)
-	if msgs, _ := b.Messages(busemu.QueueSnapshotCreated); len(msgs) != 1 {
+	if msgs, _ := b.Messages(config.DefaultTriggerQueue); len(msgs) != 1 {
 		t.Errorf("a repeated send was not deduplicated: %d messages", len(msgs))
 	}
 }
