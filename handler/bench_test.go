@@ -34,6 +34,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -64,13 +65,13 @@ func benchSettings(storageURL string) map[string]string {
 	}
 }
 
-func benchApp(tb testing.TB, settings map[string]string, clk clock.Clock, senders senderFactory) *app {
+func benchApp(tb testing.TB, settings map[string]string, clk clock.Clock, senders func(string) (bus.Sender, error)) *app.App {
 	tb.Helper()
 	cfg, err := config.Load(func(k string) string { return settings[k] })
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := newApp(context.Background(), cfg, logging.New(io.Discard, io.Discard, cfg.LogLevel), clk, senders)
+	a, err := app.New(context.Background(), cfg, app.Options{Log: logging.New(io.Discard, io.Discard, cfg.LogLevel), Clock: clk, Senders: senders})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -245,14 +246,14 @@ func fakesRequest(b *testing.B) (*benchkit.PendingStorage, benchkit.Request) {
 	return store, req
 }
 
-// setupFakes wires the app exactly as serve does (newApp), with the bus
+// setupFakes wires the app exactly as serve does (app.New), with the bus
 // senders and then the storage port replaced by fakes.
 func setupFakes(b *testing.B, cleanup func(func())) (string, benchkit.Request) {
 	store, req := fakesRequest(b)
 	a := benchApp(b, benchSettings("http://127.0.0.1:9"), clock.NewFake(benchEpoch), nopSenders)
-	cleanup(a.close)
-	a.worker.Storage = store
-	srv := httptest.NewServer(a.handler)
+	cleanup(a.Close)
+	a.Worker.Storage = store
+	srv := httptest.NewServer(a.Handler)
 	cleanup(srv.Close)
 	return srv.URL, req
 }
@@ -268,7 +269,7 @@ func setupStandIns(b *testing.B, cleanup func(func()), amqp bool) (string, bench
 	storage := httptest.NewServer(emu)
 	cleanup(storage.Close)
 	settings := benchSettings(storage.URL)
-	var senders senderFactory
+	var senders func(string) (bus.Sender, error)
 	if amqp {
 		broker, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 		if err != nil {
@@ -285,8 +286,8 @@ func setupStandIns(b *testing.B, cleanup func(func()), amqp bool) (string, bench
 		senders = func(entity string) (bus.Sender, error) { return broker.Sender(entity), nil }
 	}
 	a := benchApp(b, settings, clk, senders)
-	cleanup(a.close)
-	srv := httptest.NewServer(a.handler)
+	cleanup(a.Close)
+	srv := httptest.NewServer(a.Handler)
 	cleanup(srv.Close)
 
 	accountURL := storage.URL + "/" + storageemu.DevAccountName
@@ -303,7 +304,7 @@ func setupStandIns(b *testing.B, cleanup func(func()), amqp bool) (string, bench
 	if err != nil {
 		b.Fatal(err)
 	}
-	dst, err := a.worker.Storage.Destination(context.Background(), ref)
+	dst, err := a.Worker.Storage.Destination(context.Background(), ref)
 	if err != nil || dst.CopyStatus != copyjob.StatusPending {
 		b.Fatalf("destination after SnapshotCreated: %+v, %v", dst, err)
 	}
@@ -394,14 +395,14 @@ func BenchmarkCopyPollParts(b *testing.B) {
 	b.Run("server", func(b *testing.B) {
 		store, req := fakesRequest(b)
 		a := benchApp(b, benchSettings("http://127.0.0.1:9"), clock.NewFake(benchEpoch), nopSenders)
-		b.Cleanup(a.close)
-		a.worker.Storage = store
+		b.Cleanup(a.Close)
+		a.Worker.Storage = store
 		b.ReportAllocs()
 		for b.Loop() {
 			r := httptest.NewRequest(http.MethodPost, req.Path, bytes.NewReader(req.Body))
 			r.Header = req.Header
 			w := httptest.NewRecorder()
-			a.handler.ServeHTTP(w, r)
+			a.Handler.ServeHTTP(w, r)
 			if w.Code != http.StatusOK {
 				b.Fatalf("status %d", w.Code)
 			}
@@ -699,7 +700,7 @@ type scaleFigures struct {
 // simulator, the real handler and the storage emulator in one process:
 // every SnapshotCreated is sent at once, then the host runs until idle.
 // "one-app" keeps one handler; "app-recreated" replaces it by a fresh one
-// (newApp again, nothing shared) after 2 invocations per job, when every
+// (app.New again, nothing shared) after 2 invocations per job, when every
 // job has started and been polled about once.
 //
 //	go test -run '^$' -bench Scale -benchtime 1x ./handler/
@@ -745,7 +746,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 	}
 	settings := benchSettings(storage.URL)
 	first := benchApp(b, settings, clk, senderFor)
-	var current atomic.Pointer[app]
+	var current atomic.Pointer[app.App]
 	current.Store(first)
 	var servedBy [2]atomic.Int64
 	handler := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -755,7 +756,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 		} else {
 			servedBy[1].Add(1)
 		}
-		a.handler.ServeHTTP(w, r)
+		a.Handler.ServeHTTP(w, r)
 	}))
 	defer handler.Close()
 
@@ -785,10 +786,10 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 			// nothing carried over. In-flight calls end on the old one.
 			cfg, err := config.Load(func(k string) string { return settings[k] })
 			if err == nil {
-				var second *app
-				if second, err = newApp(ctx, cfg, logging.New(io.Discard, io.Discard, cfg.LogLevel), clk, senderFor); err == nil {
+				var second *app.App
+				if second, err = app.New(ctx, cfg, app.Options{Log: logging.New(io.Discard, io.Discard, cfg.LogLevel), Clock: clk, Senders: senderFor}); err == nil {
 					current.Store(second)
-					first.close()
+					first.Close()
 				}
 			}
 			swapErr, f.completedAtSwap = err, done
@@ -885,7 +886,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 	_, _, _, _ = disks, host, broker, emu
 	f.retained = int64(benchkit.HeapAfterGC()) - int64(f.heapBase)
 	runtime.KeepAlive(current.Load())
-	current.Load().close()
+	current.Load().Close()
 	return f
 }
 

@@ -5,12 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 
-	"github.com/snapcopy/snapcopy/handler/internal/bus"
-	"github.com/snapcopy/snapcopy/handler/internal/clock"
-	"github.com/snapcopy/snapcopy/handler/internal/config"
-	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/localrun"
 )
@@ -35,24 +30,12 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&opts.Retention.Weekly, "retain-weekly", 0, "retention: the same per ISO week")
 	fs.IntVar(&opts.Retention.Monthly, "retain-monthly", 0, "retention: the same per month")
 	fs.BoolVar(&opts.PruneSource, "prune-source", false, "delete source snapshots proven copied, except the newest copied one")
-	logLevel := fs.String("log-level", "warn", "handler log level (debug, info, warn, error)")
+	fs.StringVar(&opts.LogLevel, "log-level", opts.LogLevel, "handler log level (debug, info, warn, error)")
 	if err := cli.ParseFlagsOnly(fs, args, stdout, stderr, "local takes flags only"); err != nil {
 		return err
 	}
 	opts.DiskBytes = *diskMiB << 20
-	opts.Out = stdout
-	opts.Handler = func(ctx context.Context, settings map[string]string, senders func(string) (bus.Sender, error)) (http.Handler, func(), error) {
-		settings[config.SettingLogLevel] = *logLevel
-		cfg, err := config.Load(func(k string) string { return settings[k] })
-		if err != nil {
-			return nil, nil, err
-		}
-		app, err := newApp(ctx, cfg, logging.New(stdout, stderr, cfg.LogLevel), clock.Real{}, senderFactory(senders))
-		if err != nil {
-			return nil, nil, err
-		}
-		return app.handler, app.close, nil
-	}
+	opts.Out, opts.ErrOut = stdout, stderr
 	if err := opts.Validate(); err != nil {
 		return cli.Refuse(fs, stderr, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -27,7 +28,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
-// stack is the real handler wired by newApp, behind the host simulator,
+// stack is the real handler wired by app.New, behind the host simulator,
 // against the storage emulator, on a fake clock.
 type stack struct {
 	t       *testing.T
@@ -65,13 +66,13 @@ func newStack(t *testing.T, kind string, settings map[string]string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApp(context.Background(), cfg, logging.New(s.logs, s.logs, cfg.LogLevel), s.clock,
-		func(entity string) (bus.Sender, error) { return s.bus.sender(entity), nil })
+	a, err := app.New(context.Background(), cfg, app.Options{Log: logging.New(s.logs, s.logs, cfg.LogLevel), Clock: s.clock,
+		Senders: func(entity string) (bus.Sender, error) { return s.bus.sender(entity), nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(app.close)
-	handler := httptest.NewServer(app.handler)
+	t.Cleanup(a.Close)
+	handler := httptest.NewServer(a.Handler)
 	t.Cleanup(handler.Close)
 	s.host, err = funchost.NewHost(funchost.HostOptions{Functions: s.bus.sources(), BaseURL: handler.URL, Clock: s.clock})
 	if err != nil {

@@ -50,7 +50,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
-	"github.com/snapcopy/snapcopy/handler/internal/clock"
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
@@ -82,7 +82,7 @@ type liveTarget struct {
 	pollMin string
 	// binary, when set, is a built handler run as a child process with
 	// the settings in its environment, as the Functions host runs it;
-	// otherwise the handler is wired in process by newApp.
+	// otherwise the handler is wired in process by app.New.
 	binary string
 }
 
@@ -284,12 +284,12 @@ func (lc *liveChain) startHandler(ctx context.Context, cfg config.Config, env ma
 	t := lc.t
 	if lc.tg.binary == "" {
 		// senders nil: the handler dials Service Bus from its settings.
-		app, err := newApp(ctx, cfg, logging.New(lc.logs, lc.logs, cfg.LogLevel), clock.Real{}, nil)
+		a, err := app.New(ctx, cfg, app.Options{Log: logging.New(lc.logs, lc.logs, cfg.LogLevel)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(app.close)
-		handler := httptest.NewServer(app.handler)
+		t.Cleanup(a.Close)
+		handler := httptest.NewServer(a.Handler)
 		t.Cleanup(handler.Close)
 		return handler.URL
 	}

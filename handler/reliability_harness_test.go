@@ -1,6 +1,6 @@
 package main
 
-// The reliability suite's harness: the real handler wired by newApp, behind
+// The reliability suite's harness: the real handler wired by app.New, behind
 // the host simulator, against the storage emulator, on a fake clock, with
 // fault injection at every boundary the handler crosses:
 //
@@ -41,6 +41,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -198,15 +199,15 @@ func newRelHarness(t *testing.T, kind string, seed uint64, rates relRates) *relH
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := newApp(context.Background(), cfg, logging.New(h.logs, h.logs, cfg.LogLevel), h.clock,
-		func(entity string) (bus.Sender, error) {
+	a, err := app.New(context.Background(), cfg, app.Options{Log: logging.New(h.logs, h.logs, cfg.LogLevel), Clock: h.clock,
+		Senders: func(entity string) (bus.Sender, error) {
 			return &relSender{h: h, entity: entity, inner: h.bus.sender(entity)}, nil
-		})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(app.close)
-	handler := httptest.NewServer(h.wrapHandler(app.handler))
+	t.Cleanup(a.Close)
+	handler := httptest.NewServer(h.wrapHandler(a.Handler))
 	t.Cleanup(handler.Close)
 	h.host, err = funchost.NewHost(funchost.HostOptions{
 		Functions:    h.bus.sources(),
@@ -432,7 +433,7 @@ func dropConnection(w http.ResponseWriter) bool {
 	return true
 }
 
-// relSender is the bus.Sender given to newApp: it records every send and
+// relSender is the bus.Sender given to app.New: it records every send and
 // crashes the process at step boundaries.
 type relSender struct {
 	h      *relHarness

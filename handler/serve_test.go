@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -117,12 +118,13 @@ func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs lockedBuffer
-	a, err := newApp(context.Background(), cfg, logging.New(&logs, &logs, "debug"), clock.Real{}, func(string) (bus.Sender, error) { return ctxSender{}, nil })
+	a, err := app.New(context.Background(), cfg, app.Options{Log: logging.New(&logs, &logs, "debug"),
+		Senders: func(string) (bus.Sender, error) { return ctxSender{}, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.close()
-	srv := httptest.NewServer(a.handler)
+	defer a.Close()
+	srv := httptest.NewServer(a.Handler)
 	defer srv.Close()
 
 	c, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -150,10 +152,10 @@ func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
 // cuts a stalled request before an invocation could have ended.
 func TestSecurityReadDeadlinesFitTheInvocationBound(t *testing.T) {
 	a := benchApp(t, benchSettings("http://127.0.0.1:1"), clock.Real{}, nopSenders)
-	defer a.close()
-	limits, srv := funcproto.DefaultLimits(), a.handler.HTTPServer()
-	if limits.HeaderTimeout+limits.BodyTimeout >= invocationTimeout {
-		t.Errorf("header %s + body %s deadlines reach the invocation bound %s", limits.HeaderTimeout, limits.BodyTimeout, invocationTimeout)
+	defer a.Close()
+	limits, srv := funcproto.DefaultLimits(), a.Handler.HTTPServer()
+	if limits.HeaderTimeout+limits.BodyTimeout >= app.InvocationTimeout {
+		t.Errorf("header %s + body %s deadlines reach the invocation bound %s", limits.HeaderTimeout, limits.BodyTimeout, app.InvocationTimeout)
 	}
 	if srv.ReadHeaderTimeout != limits.HeaderTimeout || srv.MaxHeaderBytes != limits.MaxHeaderBytes || srv.IdleTimeout == 0 {
 		t.Errorf("serve's server: header timeout %s, max header bytes %d, idle timeout %s", srv.ReadHeaderTimeout, srv.MaxHeaderBytes, srv.IdleTimeout)

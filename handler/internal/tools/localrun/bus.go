@@ -9,8 +9,18 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
+)
+
+// Entity names, as the infra creates them.
+const (
+	triggerQueue = config.DefaultTriggerQueue
+	pollQueue    = config.DefaultPollQueue
+	eventsTopic  = config.DefaultEventsTopic
+	eventsSub    = config.EventsSubscription
+	retentionSub = config.DefaultRetentionSubscription
 )
 
 // Bus choices for Options.Bus.

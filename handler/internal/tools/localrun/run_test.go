@@ -2,32 +2,25 @@ package localrun
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/snapcopy/snapcopy/handler/internal/bus"
 )
 
-// The full run with the real handler is tested from package main (which
-// owns the wiring); here: option validation.
+// The full run is tested from package main, as the `handler local`
+// command; here: option validation.
 func TestOptionsValidate(t *testing.T) {
 	ok := Defaults()
-	ok.Out = &bytes.Buffer{}
-	ok.Handler = func(context.Context, map[string]string, func(string) (bus.Sender, error)) (http.Handler, func(), error) {
-		return nil, nil, nil
-	}
+	ok.Out, ok.ErrOut = &bytes.Buffer{}, &bytes.Buffer{}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
 	for name, mutate := range map[string]func(*Options){
-		"no blobs":      func(o *Options) { o.Blobs = 0 },
-		"tiny disk":     func(o *Options) { o.DiskBytes = 4096 },
-		"odd disk size": func(o *Options) { o.DiskBytes = 1<<20 + 1 },
-		"no handler":    func(o *Options) { o.Handler = nil },
+		"no blobs":        func(o *Options) { o.Blobs = 0 },
+		"tiny disk":       func(o *Options) { o.DiskBytes = 4096 },
+		"odd disk size":   func(o *Options) { o.DiskBytes = 1<<20 + 1 },
+		"no error output": func(o *Options) { o.ErrOut = nil },
 	} {
 		o := ok
 		mutate(&o)

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
@@ -68,17 +68,7 @@ type openSender func(ctx context.Context, target busTarget, queue string) (s mes
 func openServiceBusSender(_ context.Context, target busTarget, queue string) (messageSender, func(), error) {
 	// A few quick retries: an operator would rather see the error than wait.
 	opts := &azservicebus.ClientOptions{RetryOptions: azservicebus.RetryOptions{MaxRetries: 2, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 3 * time.Second}}
-	var client *azservicebus.Client
-	var err error
-	if target.ConnectionString != "" {
-		client, err = azservicebus.NewClientFromConnectionString(target.ConnectionString, opts)
-	} else {
-		var token azcore.TokenCredential
-		if token, err = azureCredential(); err != nil {
-			return nil, nil, err
-		}
-		client, err = azservicebus.NewClient(target.Namespace, token, opts)
-	}
+	client, err := (&app.Credentials{}).ServiceBusClient(target.ConnectionString, target.Namespace, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("service bus client: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
+	"github.com/snapcopy/snapcopy/handler/internal/app"
 	"github.com/snapcopy/snapcopy/handler/internal/blobstore"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -36,16 +37,15 @@ var clientOptions = azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 
 // otherwise; connectionFlag is the flag that sets connectionString and
 // endpointSuffix the cloud's (empty: the public cloud's).
 func newStorageAuth(connectionString, connectionFlag, endpointSuffix string) (storageAuth, error) {
-	hosts := config.StorageHostsFor(connectionString, endpointSuffix)
-	if connectionString == "" {
-		token, err := azureCredential()
-		return storageAuth{token: token, hosts: hosts, connectionFlag: connectionFlag}, err
-	}
-	key, err := blobstore.SharedKeyFromConnectionString(connectionString)
-	if err != nil {
+	creds, err := (&app.Credentials{}).Storage(connectionString)
+	if err != nil && connectionString != "" {
 		return storageAuth{}, fmt.Errorf("storage connection string (%s or $%s): %w", connectionFlag, config.SettingStorageConnectionString, err)
 	}
-	return storageAuth{sharedKey: key, hosts: hosts, connectionFlag: connectionFlag}, nil
+	a := storageAuth{token: creds.Token, hosts: config.StorageHostsFor(connectionString, endpointSuffix), connectionFlag: connectionFlag}
+	for _, key := range creds.SharedKeys { // the connection string's one account
+		a.sharedKey = key
+	}
+	return a, err
 }
 
 // fits refuses, with what to do instead, what the SDK would refuse with a
