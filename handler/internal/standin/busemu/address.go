@@ -26,7 +26,7 @@ func normalizePath(addr string) string {
 
 func validateName(name string) error {
 	if name == "" || strings.ContainsAny(name, "/\\?#") || strings.HasPrefix(name, "$") {
-		return fmt.Errorf("%w: entity name %q", ErrInvalidOptions, name)
+		return fmt.Errorf("%w: entity name %q", ErrInvalid, name)
 	}
 	return nil
 }

@@ -178,8 +178,8 @@ func TestOptionsValidate(t *testing.T) {
 		"bad queue name":   {Queues: []QueueConfig{{Name: "a/b"}}},
 		"negative lock":    {Queues: []QueueConfig{{Name: "q", Properties: QueueProperties{LockDuration: -1}}}},
 	} {
-		if err := o.Validate(); !errors.Is(err, ErrInvalidOptions) {
-			t.Errorf("%s: Validate() = %v, want ErrInvalidOptions", name, err)
+		if err := o.Validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: Validate() = %v, want ErrInvalid", name, err)
 		}
 	}
 	if err := (Options{}).Validate(); err != nil {

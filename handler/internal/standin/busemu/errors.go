@@ -8,8 +8,8 @@ var (
 	ErrEntityNotFound = errors.New("busemu: entity not found")
 	// ErrEntityExists means an entity with that name already exists.
 	ErrEntityExists = errors.New("busemu: entity already exists")
-	// ErrInvalidOptions wraps every configuration problem Validate reports.
-	ErrInvalidOptions = errors.New("busemu: invalid options")
+	// ErrInvalid wraps every configuration problem Validate reports.
+	ErrInvalid = errors.New("busemu: invalid options")
 	// ErrNotLoopback refuses listening anywhere but loopback.
 	ErrNotLoopback = errors.New("busemu: address is not loopback")
 	// ErrClosed means the broker was closed.

@@ -200,15 +200,15 @@ func (o Options) Validate() error {
 	o.setDefaults()
 	switch {
 	case o.KeyName == "" || o.Key == "":
-		return fmt.Errorf("%w: KeyName and Key must both be set or both be empty", ErrInvalidOptions)
+		return fmt.Errorf("%w: KeyName and Key must both be set or both be empty", ErrInvalid)
 	case o.DuplicateDetectionWindow < 0:
-		return fmt.Errorf("%w: DuplicateDetectionWindow %v is negative", ErrInvalidOptions, o.DuplicateDetectionWindow)
+		return fmt.Errorf("%w: DuplicateDetectionWindow %v is negative", ErrInvalid, o.DuplicateDetectionWindow)
 	case o.IdleTimeout < 0:
-		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidOptions, o.IdleTimeout)
+		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalid, o.IdleTimeout)
 	case o.MaxFrameSize < minMaxFrameSize:
-		return fmt.Errorf("%w: MaxFrameSize %d is below the AMQP minimum %d", ErrInvalidOptions, o.MaxFrameSize, minMaxFrameSize)
+		return fmt.Errorf("%w: MaxFrameSize %d is below the AMQP minimum %d", ErrInvalid, o.MaxFrameSize, minMaxFrameSize)
 	case o.MaxMessageSize > maxMaxMessageSize:
-		return fmt.Errorf("%w: MaxMessageSize %d exceeds %d (the Premium tier's 100 MiB)", ErrInvalidOptions, o.MaxMessageSize, maxMaxMessageSize)
+		return fmt.Errorf("%w: MaxMessageSize %d exceeds %d (the Premium tier's 100 MiB)", ErrInvalid, o.MaxMessageSize, maxMaxMessageSize)
 	}
 	for _, q := range o.Queues {
 		if err := q.Properties.validate(q.Name); err != nil {
@@ -233,7 +233,7 @@ func (p QueueProperties) validate(name string) error {
 		return err
 	}
 	if p.LockDuration < 0 || p.MaxDeliveryCount < 0 || p.DefaultMessageTimeToLive < 0 || p.DuplicateDetectionHistoryTimeWindow < 0 {
-		return fmt.Errorf("%w: queue %q: negative duration or count", ErrInvalidOptions, name)
+		return fmt.Errorf("%w: queue %q: negative duration or count", ErrInvalid, name)
 	}
 	return nil
 }
@@ -243,7 +243,7 @@ func (p SubscriptionProperties) validate(name string) error {
 		return err
 	}
 	if p.LockDuration < 0 || p.MaxDeliveryCount < 0 || p.DefaultMessageTimeToLive < 0 {
-		return fmt.Errorf("%w: subscription %q: negative duration or count", ErrInvalidOptions, name)
+		return fmt.Errorf("%w: subscription %q: negative duration or count", ErrInvalid, name)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ var (
 	ErrNoEntity   = errors.New("funchost: no such entity")
 	ErrLockLost   = errors.New("funchost: lock token unknown or expired")
 	ErrInjected   = errors.New("funchost: injected send failure")
-	ErrBadOptions = errors.New("funchost: invalid options")
+	ErrInvalid = errors.New("funchost: invalid options")
 )
 
 // declareHint tells how to fix ErrNoEntity.
@@ -61,10 +61,10 @@ func (o *BrokerOptions) setDefaults() {
 // Validate says what is wrong with the options.
 func (o BrokerOptions) Validate() error {
 	if o.MaxDeliveryCount < 0 || o.LockDuration < 0 || o.DuplicateWindow < 0 {
-		return fmt.Errorf("%w: MaxDeliveryCount, LockDuration and DuplicateWindow must not be negative", ErrBadOptions)
+		return fmt.Errorf("%w: MaxDeliveryCount, LockDuration and DuplicateWindow must not be negative", ErrInvalid)
 	}
 	if len(o.Queues) == 0 && len(o.Topics) == 0 {
-		return fmt.Errorf("%w: no entities: %s", ErrBadOptions, declareHint)
+		return fmt.Errorf("%w: no entities: %s", ErrInvalid, declareHint)
 	}
 	return nil
 }

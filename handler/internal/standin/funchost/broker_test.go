@@ -126,7 +126,7 @@ func TestInjectedSendFailuresAndUnknownEntities(t *testing.T) {
 	if err := b.Sender("nope").SendMessage(context.Background(), msg("m1"), nil); !errors.Is(err, ErrNoEntity) {
 		t.Fatalf("unknown entity: %v", err)
 	}
-	if _, err := NewBroker(BrokerOptions{}); !errors.Is(err, ErrBadOptions) {
+	if _, err := NewBroker(BrokerOptions{}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("no entities: %v", err)
 	}
 }

@@ -61,10 +61,10 @@ type Host struct {
 // NewHost returns a Host.
 func NewHost(opts HostOptions) (*Host, error) {
 	if opts.BaseURL == "" || len(opts.Functions) == 0 {
-		return nil, fmt.Errorf("%w: BaseURL and Functions are required", ErrBadOptions)
+		return nil, fmt.Errorf("%w: BaseURL and Functions are required", ErrInvalid)
 	}
 	if opts.StringLayers < 0 || opts.StringLayers > 2 || opts.MaxConcurrentCalls < 0 || opts.FunctionTimeout < 0 {
-		return nil, fmt.Errorf("%w: StringLayers must be 1 or 2; MaxConcurrentCalls and FunctionTimeout must not be negative", ErrBadOptions)
+		return nil, fmt.Errorf("%w: StringLayers must be 1 or 2; MaxConcurrentCalls and FunctionTimeout must not be negative", ErrInvalid)
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
@@ -84,7 +84,7 @@ func NewHost(opts HostOptions) (*Host, error) {
 	h := &Host{opts: opts, slots: map[string]chan struct{}{}}
 	for fn, src := range opts.Functions {
 		if src == nil {
-			return nil, fmt.Errorf("%w: function %s has no source", ErrBadOptions, fn)
+			return nil, fmt.Errorf("%w: function %s has no source", ErrInvalid, fn)
 		}
 		h.names = append(h.names, fn)
 		h.slots[fn] = make(chan struct{}, opts.MaxConcurrentCalls)

@@ -10,8 +10,8 @@ import (
 // Sentinel errors of the Go API (configuration and serving), as opposed to
 // the storage errors the emulator answers over HTTP.
 var (
-	// ErrInvalidOptions wraps every problem Options.Validate reports.
-	ErrInvalidOptions = errors.New("storageemu: invalid options")
+	// ErrInvalid wraps every problem Options.Validate reports.
+	ErrInvalid = errors.New("storageemu: invalid options")
 	// ErrNotLoopback is returned by Serve for an address outside 127.0.0.0/8 or ::1.
 	ErrNotLoopback = errors.New("storageemu: refusing to listen on a non-loopback address")
 )

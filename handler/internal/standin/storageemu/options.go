@@ -80,7 +80,7 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// Validate reports every option that cannot work, wrapped in ErrInvalidOptions.
+// Validate reports every option that cannot work, wrapped in ErrInvalid.
 func (o Options) Validate() error {
 	var errs []error
 	if o.CopyRate < 0 {
@@ -113,7 +113,7 @@ func (o Options) Validate() error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrInvalidOptions, errors.Join(errs...))
+	return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 }
 
 func validAccountName(name string) bool {
