@@ -21,7 +21,6 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&opts.WritesPerGeneration, "writes", opts.WritesPerGeneration, "random extents written before each snapshot")
 	fs.Uint64Var(&opts.Seed, "seed", opts.Seed, "seed for writes and chaos")
 	fs.BoolVar(&opts.Chaos, "chaos", opts.Chaos, "inject transient storage faults and latency")
-	fs.StringVar(&opts.Bus, "bus", opts.Bus, "Service Bus stand-in: amqp (busemu over AMQP, real azservicebus client) or memory (in-process broker)")
 	fs.Int64Var(&opts.CopyRate, "copy-rate", opts.CopyRate, "emulated copy speed in bytes per second")
 	fs.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "bound on the demo")
 	fs.BoolVar(&opts.Keep, "keep", opts.Keep, "keep the stack running after the demo until interrupted")

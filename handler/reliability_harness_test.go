@@ -10,7 +10,7 @@ package main
 //     copy starts, the connection drops before the 202 arrives);
 //   - bus: the next sends or schedules to the poll queue, the trigger queue
 //     or the topic refused (server-busy over AMQP, which the SDK retries
-//     once; an injected error on the in-memory broker);
+//     once);
 //   - process: a crash at a step boundary (the invocation's durable steps so
 //     far stand, nothing after them happens, and the host sees a 500 or a
 //     dropped connection).
@@ -95,7 +95,7 @@ type relHarness struct {
 	emu     *storageemu.Emulator
 	blobURL string // emulator account URL
 	key     *blob.SharedKeyCredential
-	bus     testBus
+	bus     *standinBus
 	host    *funchost.Host
 	logs    *bytes.Buffer // written under logging's own lock; read after runs
 
@@ -151,8 +151,8 @@ type relStats struct {
 	SimulatedStart, SimEnd time.Time
 }
 
-// newRelHarness wires the stack with a bus of kind (a key of testBusKinds).
-func newRelHarness(t *testing.T, kind string, seed uint64, rates relRates) *relHarness {
+// newRelHarness wires the stack for seed and fault rates.
+func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	t.Helper()
 	h := &relHarness{
 		t: t, seed: seed, rates: rates,
@@ -181,7 +181,7 @@ func newRelHarness(t *testing.T, kind string, seed uint64, rates relRates) *relH
 	t.Cleanup(storage.Close)
 	h.blobURL = storage.URL + "/" + storageemu.DevAccountName
 
-	h.bus = testBusKinds[kind](t, h.clock)
+	h.bus = newStandinBus(t, h.clock)
 	env := map[string]string{
 		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
 		config.SettingStorageConnectionString: storageemu.ConnectionString(storage.URL, storageemu.DevAccount),
@@ -303,7 +303,7 @@ func ptr[T any](v T) *T { return &v }
 
 // onInvocation counts and, now and then, arms bus and storage faults for
 // what follows.
-func (h *relHarness) onInvocation(inv funchost.Invocation) {
+func (h *relHarness) onInvocation(inv funchost.InvocationResult) {
 	key := []any{inv.Function, inv.MessageID, inv.DeliveryCount}
 	h.mu.Lock()
 	h.stats.Invocations[inv.Function]++

@@ -11,7 +11,6 @@ package main
 //
 //	go test -v -run Reliability ./handler/                  # a random seed, printed
 //	SNAPCOPY_RELIABILITY_SEED=42 go test -run Reliability ./handler/   # replay
-//	SNAPCOPY_RELIABILITY_BUS=memory go test -run Reliability ./handler/  # in-memory broker instead of busemu over AMQP
 
 import (
 	"bytes"
@@ -38,23 +37,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
-const (
-	relSeedEnv = "SNAPCOPY_RELIABILITY_SEED"
-	// relBusEnv picks the bus (a key of testBusKinds); default amqp: busemu
-	// through the real azservicebus client.
-	relBusEnv = "SNAPCOPY_RELIABILITY_BUS"
-)
-
-func relBusKind(t *testing.T) string {
-	kind := os.Getenv(relBusEnv)
-	if kind == "" {
-		return "amqp"
-	}
-	if testBusKinds[kind] == nil {
-		t.Fatalf("%s=%q: want amqp or memory", relBusEnv, kind)
-	}
-	return kind
-}
+const relSeedEnv = "SNAPCOPY_RELIABILITY_SEED"
 
 func relSeed(t *testing.T) uint64 {
 	if v := os.Getenv(relSeedEnv); v != "" {
@@ -73,10 +56,9 @@ func TestReliability(t *testing.T) {
 	}
 	seed := relSeed(t)
 	wallStart := time.Now()
-	kind := relBusKind(t)
-	t.Logf("reliability seed %d on the %s bus (replay with %s=%d %s=%s go test -run Reliability ./handler/)", seed, kind, relSeedEnv, seed, relBusEnv, kind)
+	t.Logf("reliability seed %d (replay with %s=%d go test -run Reliability ./handler/)", seed, relSeedEnv, seed)
 
-	h := newRelHarness(t, kind, seed, defaultRelRates)
+	h := newRelHarness(t, seed, defaultRelRates)
 	w := newRelWorkload(seed)
 	h.createDisks(w, 20+w.rng.IntN(5))
 

@@ -110,13 +110,7 @@ func (s *stack) eventByID(id string) (event, bool) {
 // S2's job; and the genuine copy of S2 later publishes its Completed,
 // pointing at S2's bytes.
 func TestSecurityForgedPollsEndToEnd(t *testing.T) {
-	for kind := range testBusKinds {
-		t.Run(kind, func(t *testing.T) { testForgedPollsEndToEnd(t, kind) })
-	}
-}
-
-func testForgedPollsEndToEnd(t *testing.T, kind string) {
-	s := newStack(t, kind, nil)
+	s := newStack(t, nil)
 	src := s.disk("vm.vhd")
 	s1 := s.writeAndSnapshot(src, 0, 1)
 	s.sendSnapshot("e1", src, s1)
@@ -179,42 +173,34 @@ func testForgedPollsEndToEnd(t *testing.T, kind string) {
 // configured: nothing reaches the host (no HEAD with a Shared Key, no
 // abort), and the poll is Rejected NotAllowed.
 func TestSecurityForgedPollToForeignHostEndToEnd(t *testing.T) {
-	for kind := range testBusKinds {
-		t.Run(kind, func(t *testing.T) {
-			s := newStack(t, kind, map[string]string{config.SettingAbortOnTimeout: "true"})
-			src := s.disk("vm.vhd")
-			snap := s.writeAndSnapshot(src, 0, 1)
-			_, foreign := newSpy(t, "copy-forged", src.URL()+"?snapshot="+snap)
-			m := s.forgedPoll(src.URL(), snap, foreign+"/devstoreaccount1/backups/vm.vhd", "copy-forged")
-			m.StartedAt, m.Deadline = m.StartedAt.Add(-2*time.Hour), m.StartedAt.Add(-time.Hour)
-			s.sendPoll("forged-foreign", m)
-			s.run()
-			events := s.events()
-			if len(events) != 1 || events[0].Data["failureCode"] != string(copyjob.InputNotAllowed) {
-				t.Fatalf("events %+v, want one Rejected NotAllowed", events)
-			}
-			s.checkNoSecretsOrDeadLetters()
-		})
+	s := newStack(t, map[string]string{config.SettingAbortOnTimeout: "true"})
+	src := s.disk("vm.vhd")
+	snap := s.writeAndSnapshot(src, 0, 1)
+	_, foreign := newSpy(t, "copy-forged", src.URL()+"?snapshot="+snap)
+	m := s.forgedPoll(src.URL(), snap, foreign+"/devstoreaccount1/backups/vm.vhd", "copy-forged")
+	m.StartedAt, m.Deadline = m.StartedAt.Add(-2*time.Hour), m.StartedAt.Add(-time.Hour)
+	s.sendPoll("forged-foreign", m)
+	s.run()
+	events := s.events()
+	if len(events) != 1 || events[0].Data["failureCode"] != string(copyjob.InputNotAllowed) {
+		t.Fatalf("events %+v, want one Rejected NotAllowed", events)
 	}
+	s.checkNoSecretsOrDeadLetters()
 }
 
 // TestSecurityTriggerToForeignHostEndToEnd: without allow-lists, a valid
 // trigger whose destination is on a foreign host sends nothing there (no
 // Shared Key, no x-ms-copy-source with a minted SAS of the source).
 func TestSecurityTriggerToForeignHostEndToEnd(t *testing.T) {
-	for kind := range testBusKinds {
-		t.Run(kind, func(t *testing.T) {
-			s := newStack(t, kind, nil)
-			src := s.disk("vm.vhd")
-			snap := s.writeAndSnapshot(src, 0, 1)
-			_, foreign := newSpy(t, "", "")
-			s.send("e1", fmt.Sprintf(`{"sourceBlobUrl":%q,"snapshot":%q,"destinationBlobUrl":%q}`, src.URL(), snap, foreign+"/devstoreaccount1/backups/vm.vhd"))
-			s.run()
-			events := s.events()
-			if len(events) != 1 || events[0].Data["failureCode"] != string(copyjob.InputNotAllowed) {
-				t.Fatalf("events %+v, want one Rejected NotAllowed", events)
-			}
-			s.checkNoSecretsOrDeadLetters()
-		})
+	s := newStack(t, nil)
+	src := s.disk("vm.vhd")
+	snap := s.writeAndSnapshot(src, 0, 1)
+	_, foreign := newSpy(t, "", "")
+	s.send("e1", fmt.Sprintf(`{"sourceBlobUrl":%q,"snapshot":%q,"destinationBlobUrl":%q}`, src.URL(), snap, foreign+"/devstoreaccount1/backups/vm.vhd"))
+	s.run()
+	events := s.events()
+	if len(events) != 1 || events[0].Data["failureCode"] != string(copyjob.InputNotAllowed) {
+		t.Fatalf("events %+v, want one Rejected NotAllowed", events)
 	}
+	s.checkNoSecretsOrDeadLetters()
 }

@@ -23,8 +23,7 @@ const (
 	eventsTopic        = config.DefaultEventsTopic
 	eventsSubscription = eventsTopic + "/Subscriptions/" + config.EventsSubscription
 	// retentionSubscription receives the Completed events only, by a
-	// filter on the message's Subject (busemu; the in-memory broker has no
-	// filters, so there the Retention function ignores the other events).
+	// filter on the message's Subject.
 	retentionSubscription = eventsTopic + "/Subscriptions/" + config.DefaultRetentionSubscription
 )
 
@@ -35,26 +34,6 @@ var completedSubject = copyjob.EventType(config.DefaultEventTypePrefix, copyjob.
 // or a topic's subscription.
 var functionQueues = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue, "Retention": retentionSubscription}
 
-// testBus is the Service Bus under the end-to-end and reliability tests.
-// Both implementations run the same scenarios: busemu over AMQP through
-// the real azservicebus client (what production code meets), and
-// funchost's in-memory broker (no wire at all).
-type testBus interface {
-	// sender sends to a queue or topic.
-	sender(entity string) bus.Sender
-	// sources are the host simulator's listeners for functionQueues.
-	sources() map[string]funchost.Source
-	// failNextSends makes the next n sends or schedules to entity fail; 0
-	// clears the fault.
-	failNextSends(entity string, n int)
-	// messages lists what waits in a queue or subscription, oldest first.
-	messages(path string) []busMessage
-	// deadLettered lists a queue's or subscription's dead letters.
-	deadLettered(path string) []busMessage
-	// waiting counts the messages of a queue that are ready, scheduled or locked.
-	waiting(queue string) int
-}
-
 // busMessage is a stored message, as the assertions read it.
 type busMessage struct {
 	ID, Subject                       string
@@ -64,67 +43,11 @@ type busMessage struct {
 	DeadLetterReason, DeadLetterError string
 }
 
-// testBusKinds builds each kind of bus on a fake clock.
-var testBusKinds = map[string]func(t *testing.T, clk *clock.Fake) testBus{
-	"amqp":   newAMQPTestBus,
-	"memory": newMemoryTestBus,
-}
-
-// --- funchost's in-memory broker -------------------------------------------
-
-type memoryTestBus struct {
-	t      *testing.T
-	broker *funchost.Broker
-}
-
-func newMemoryTestBus(t *testing.T, clk *clock.Fake) testBus {
-	b, err := funchost.NewBroker(funchost.BrokerOptions{
-		Clock:  clk,
-		Queues: []string{triggerQueue, pollQueue},
-		Topics: map[string][]string{eventsTopic: {config.EventsSubscription, config.DefaultRetentionSubscription}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &memoryTestBus{t: t, broker: b}
-}
-
-func (m *memoryTestBus) sender(entity string) bus.Sender { return m.broker.Sender(entity) }
-
-func (m *memoryTestBus) sources() map[string]funchost.Source {
-	src, err := m.broker.Sources(functionQueues)
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	return src
-}
-
-func (m *memoryTestBus) failNextSends(entity string, n int) { m.broker.FailNextSends(entity, n) }
-
-func (m *memoryTestBus) messages(path string) []busMessage { return fromFunchost(m.broker.Peek(path)) }
-
-func (m *memoryTestBus) deadLettered(path string) []busMessage {
-	return fromFunchost(m.broker.Stats(path).DeadLettered)
-}
-
-func (m *memoryTestBus) waiting(queue string) int {
-	st := m.broker.Stats(queue)
-	return st.Ready + st.Locked
-}
-
-func fromFunchost(ms []*funchost.Message) []busMessage {
-	out := make([]busMessage, len(ms))
-	for i, m := range ms {
-		out[i] = busMessage{ID: m.ID, Subject: m.Subject, Body: m.Body, Properties: m.Properties, DeliveryCount: m.DeliveryCount,
-			DeadLetterReason: m.DeadLetterReason, DeadLetterError: m.DeadLetterDescription}
-	}
-	return out
-}
-
-// --- busemu over AMQP --------------------------------------------------------
-
-type amqpTestBus struct {
-	t      *testing.T
+// standinBus is the Service Bus under the end-to-end and reliability tests:
+// busemu on a fake clock, reached over AMQP through the real azservicebus
+// client (what production code meets).
+type standinBus struct {
+	t      testing.TB
 	broker *busemu.Broker
 	client *azservicebus.Client
 
@@ -140,21 +63,35 @@ var amqpTestClientOptions = &azservicebus.ClientOptions{RetryOptions: azserviceb
 	MaxRetries: 1, RetryDelay: time.Millisecond, MaxRetryDelay: time.Millisecond,
 }}
 
-func newAMQPTestBus(t *testing.T, clk *clock.Fake) testBus {
+func newStandinBus(t testing.TB, clk *clock.Fake) *standinBus {
 	b, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = b.Close() })
-	client, err := azservicebus.NewClientFromConnectionString(b.ConnectionString(), amqpTestClientOptions)
-	if err != nil {
+	a := &standinBus{t: t, broker: b, senders: map[string]*azservicebus.Sender{}, faults: map[string]func(){}}
+	t.Cleanup(a.close)
+	if a.client, err = azservicebus.NewClientFromConnectionString(b.ConnectionString(), amqpTestClientOptions); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = client.Close(context.Background()) })
-	return &amqpTestBus{t: t, broker: b, client: client, senders: map[string]*azservicebus.Sender{}, faults: map[string]func(){}}
+	return a
 }
 
-func (a *amqpTestBus) sender(entity string) bus.Sender {
+// close releases the client and the broker, and forgets them: the scale
+// benchmark measures what is left once they are gone.
+func (a *standinBus) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.client != nil {
+		_ = a.client.Close(context.Background())
+	}
+	if a.broker != nil {
+		_ = a.broker.Close()
+	}
+	a.client, a.broker, a.senders, a.faults = nil, nil, nil, nil
+}
+
+// sender sends to a queue or topic.
+func (a *standinBus) sender(entity string) bus.Sender {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s, ok := a.senders[entity]; ok {
@@ -168,7 +105,8 @@ func (a *amqpTestBus) sender(entity string) bus.Sender {
 	return s
 }
 
-func (a *amqpTestBus) sources() map[string]funchost.Source {
+// sources are the host simulator's listeners for functionQueues.
+func (a *standinBus) sources() map[string]funchost.Source {
 	out := map[string]funchost.Source{}
 	for fn, path := range functionQueues {
 		r, err := funchost.NewReceiverFor(a.client, path)
@@ -180,9 +118,10 @@ func (a *amqpTestBus) sources() map[string]funchost.Source {
 	return out
 }
 
-// failNextSends answers server-busy: the handler sends events and
+// failNextSends makes the next n sends or schedules to entity fail (0
+// clears the fault), answering server-busy: the handler sends events and
 // schedules polls and deferrals, so the operation depends on the entity.
-func (a *amqpTestBus) failNextSends(entity string, n int) {
+func (a *standinBus) failNextSends(entity string, n int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if remove, ok := a.faults[entity]; ok {
@@ -199,13 +138,15 @@ func (a *amqpTestBus) failNextSends(entity string, n int) {
 	a.faults[entity] = a.broker.InjectFault(busemu.Fault{Op: op, Entity: entity, Condition: busemu.CondServerBusy, Description: "injected", Times: n})
 }
 
-func (a *amqpTestBus) messages(path string) []busMessage { return a.infos(path) }
+// messages lists what waits in a queue or subscription, oldest first.
+func (a *standinBus) messages(path string) []busMessage { return a.infos(path) }
 
-func (a *amqpTestBus) deadLettered(path string) []busMessage {
+// deadLettered lists a queue's or subscription's dead letters.
+func (a *standinBus) deadLettered(path string) []busMessage {
 	return a.infos(path + "/$deadletterqueue")
 }
 
-func (a *amqpTestBus) infos(path string) []busMessage {
+func (a *standinBus) infos(path string) []busMessage {
 	infos, err := a.broker.Messages(path)
 	if err != nil {
 		a.t.Fatal(err)
@@ -218,7 +159,8 @@ func (a *amqpTestBus) infos(path string) []busMessage {
 	return out
 }
 
-func (a *amqpTestBus) waiting(queue string) int {
+// waiting counts the messages of a queue that are ready, scheduled or locked.
+func (a *standinBus) waiting(queue string) int {
 	c, err := a.broker.Counts(queue)
 	if err != nil {
 		a.t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,15 @@ import (
 
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+)
+
+// Sentinel errors.
+var (
+	// ErrInvalid wraps every problem NewHost finds in its options.
+	ErrInvalid = errors.New("funchost: invalid options")
+	// ErrLockLost: the message was not received by this source, or was
+	// settled already.
+	ErrLockLost = errors.New("funchost: lock token unknown or expired")
 )
 
 // HostOptions configure a Host.
@@ -35,11 +45,12 @@ type HostOptions struct {
 	// host has been seen doing both). Default 1.
 	StringLayers int
 	// OnInvocation, when set, is told about every finished invocation.
-	OnInvocation func(Invocation)
+	OnInvocation func(InvocationResult)
 }
 
-// Invocation is one finished call of the handler.
-type Invocation struct {
+// InvocationResult is one finished call of the handler: what the host saw
+// and how it settled the message.
+type InvocationResult struct {
 	Function      string
 	MessageID     string
 	DeliveryCount int
@@ -163,7 +174,7 @@ func (h *Host) start(ctx context.Context, wg *sync.WaitGroup, fn string, msgs []
 
 func (h *Host) invoke(ctx context.Context, fn string, m *Message) {
 	id := uuid.NewString()
-	rec := Invocation{Function: fn, MessageID: m.ID, DeliveryCount: m.DeliveryCount}
+	rec := InvocationResult{Function: fn, MessageID: m.ID, DeliveryCount: m.DeliveryCount}
 	started := time.Now()
 	rec.Status, rec.Err = h.post(ctx, fn, m, h.opts.Clock.Now(), id)
 	rec.Duration = time.Since(started)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,6 +25,8 @@ type recorder struct {
 	inFlight atomic.Int64
 	maxSeen  atomic.Int64
 	release  chan struct{}
+	// entered, when set, is told about every call as it starts.
+	entered chan struct{}
 }
 
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -36,6 +37,9 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if n <= m || r.maxSeen.CompareAndSwap(m, n) {
 			break
 		}
+	}
+	if r.entered != nil {
+		r.entered <- struct{}{}
 	}
 	if r.release != nil {
 		<-r.release
@@ -53,37 +57,17 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write([]byte(body))
 }
 
-func sourceOf(t *testing.T, b *Broker, entity string) Source {
-	t.Helper()
-	src, err := b.Source(entity)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src
-}
-
-func hostFor(t *testing.T, b *Broker, h http.Handler, layers int) *Host {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	host, err := NewHost(HostOptions{BaseURL: srv.URL, Functions: map[string]Source{"Fn": sourceOf(t, b, "q")}, StringLayers: layers, FunctionTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host
-}
-
 // TestInvocationPayloadDecodes checks the encoding against the project's
 // decoder for both string layerings the real host has been seen using.
 func TestInvocationPayloadDecodes(t *testing.T) {
 	for _, layers := range []int{1, 2} {
-		b, _ := newTestBroker(t)
+		q := newEmulatedQueue(t)
 		m := msg("m-1")
 		m.CorrelationID, m.ContentType = strPtr("corr"), strPtr("application/json")
 		m.ApplicationProperties = map[string]any{"k": "v"}
-		_ = b.Sender("q").SendMessage(context.Background(), m, nil)
+		q.sendNow(t, m)
 		rec := &recorder{}
-		if n, err := hostFor(t, b, rec, layers).Dispatch(context.Background()); n != 1 || err != nil {
+		if n, err := q.host(t, rec, HostOptions{StringLayers: layers}).Dispatch(context.Background()); n != 1 || err != nil {
 			t.Fatalf("dispatched %d: %v", n, err)
 		}
 		inv := rec.got[0]
@@ -94,6 +78,8 @@ func TestInvocationPayloadDecodes(t *testing.T) {
 	}
 }
 
+// TestSettlementByAnswer: 2xx with a JSON body completes the message;
+// anything else abandons it, and the queue redelivers it at once.
 func TestSettlementByAnswer(t *testing.T) {
 	cases := map[string]struct {
 		status       int
@@ -107,62 +93,91 @@ func TestSettlementByAnswer(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			b, _ := newTestBroker(t)
-			_ = b.Sender("q").SendMessage(context.Background(), msg("m"), nil)
+			q := newEmulatedQueue(t)
+			q.sendNow(t, msg("m"))
+			var results []InvocationResult
 			rec := &recorder{answer: func(funcproto.Invocation) (int, string) { return c.status, c.body }}
-			if _, err := hostFor(t, b, rec, 1).Dispatch(context.Background()); err != nil {
+			host := q.host(t, rec, HostOptions{OnInvocation: func(r InvocationResult) { results = append(results, r) }})
+			if _, err := host.Dispatch(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			st := b.Stats("q")
-			if got := st.Completed == 1; got != c.wantComplete {
-				t.Fatalf("completed = %v, want %v (%+v)", got, c.wantComplete, st)
+			left, err := q.broker.Messages(queueName)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !c.wantComplete {
-				if m, ok := b.receive("q"); !ok || m.DeliveryCount != 2 {
-					t.Fatalf("not redelivered at once: %+v %v", m, ok)
+			if c.wantComplete {
+				if len(results) != 1 || results[0].Settlement != copyjob.Complete || len(left) != 0 {
+					t.Fatalf("results %+v, %d left; want one Complete and nothing left", results, len(left))
 				}
+				return
+			}
+			// Abandoned: redelivered at once (within this round or the
+			// next), counted, and still in the queue.
+			if len(rec.got) == 1 {
+				if _, err := host.Dispatch(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, inv := range rec.got {
+				if inv.DeliveryCount != i+1 || results[i].Settlement != copyjob.Retry {
+					t.Fatalf("delivery %d: count %d, settlement %v", i+1, inv.DeliveryCount, results[i].Settlement)
+				}
+			}
+			if len(rec.got) < 2 || len(left) != 1 {
+				t.Fatalf("%d deliveries, %d left; want a redelivery and the message kept", len(rec.got), len(left))
 			}
 		})
 	}
 }
 
+// TestConcurrencyLimit: with MaxConcurrentCalls 3 and ten messages, the
+// host runs exactly three calls at once, never more, and a host that ran
+// them one at a time fails here (the handler holds every call until three
+// are in flight).
 func TestConcurrencyLimit(t *testing.T) {
-	b, _ := newTestBroker(t)
+	q := newEmulatedQueue(t)
 	for i := 0; i < 10; i++ {
-		_ = b.Sender("q").SendMessage(context.Background(), msg(string(rune('a'+i))), nil)
+		q.sendNow(t, msg(string(rune('a'+i))))
 	}
-	rec := &recorder{release: make(chan struct{})}
-	srv := httptest.NewServer(rec)
-	defer srv.Close()
-	host, err := NewHost(HostOptions{BaseURL: srv.URL, Functions: map[string]Source{"Fn": sourceOf(t, b, "q")}, MaxConcurrentCalls: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan int)
+	const limit = 3
+	rec := &recorder{release: make(chan struct{}), entered: make(chan struct{}, 10)}
+	host := q.host(t, rec, HostOptions{MaxConcurrentCalls: limit})
+	done := make(chan int, 1)
 	go func() { n, _ := host.Dispatch(context.Background()); done <- n }()
+	bound := time.After(20 * time.Second)
 	for i := 0; i < 10; i++ {
+		// Release one call only while the limit is reached (or when the
+		// last calls drain).
+		for want := min(limit, 10-i); rec.inFlight.Load() < int64(want); {
+			select {
+			case <-rec.entered:
+			case <-bound:
+				close(rec.release) // let the held calls end before the test stops
+				t.Fatalf("only %d calls in flight after %d released, want %d at once", rec.inFlight.Load(), i, want)
+			}
+		}
 		rec.release <- struct{}{}
 	}
 	if n := <-done; n != 10 {
 		t.Fatalf("dispatched %d", n)
 	}
-	if m := rec.maxSeen.Load(); m > 3 || m < 1 {
-		t.Fatalf("max in flight %d, limit 3", m)
+	if m := rec.maxSeen.Load(); m != limit {
+		t.Fatalf("max in flight %d, limit %d", m, limit)
 	}
 }
 
 func TestRunUntilIdleReportsEndlessChains(t *testing.T) {
-	b, clk := newTestBroker(t)
-	_ = b.Sender("q").SendMessage(context.Background(), msg("0"), nil)
+	q := newEmulatedQueue(t)
+	q.sendNow(t, msg("0"))
 	var n atomic.Int64
 	rec := &recorder{answer: func(funcproto.Invocation) (int, string) {
 		m := msg(time.Duration(n.Add(1)).String())
-		_, _ = b.Sender("q").ScheduleMessages(context.Background(), []*azservicebus.Message{m}, clk.Now().Add(time.Hour), nil)
+		_, _ = q.send.ScheduleMessages(context.Background(), []*azservicebus.Message{m}, q.clock.Now().Add(time.Hour), nil)
 		return 200, `{}`
 	}}
-	err := hostFor(t, b, rec, 1).RunUntilIdle(context.Background(), clk, Limits{MaxSimulated: 10 * time.Hour})
-	if err == nil {
-		t.Fatal("an endless chain must hit the limit")
+	err := q.host(t, rec, HostOptions{}).RunUntilIdle(context.Background(), q.clock, Limits{MaxSimulated: 10 * time.Hour})
+	if !errors.Is(err, ErrNotIdle) {
+		t.Fatalf("an endless chain must hit the limit: %v", err)
 	}
 }
 
@@ -178,9 +193,9 @@ func (f failingSource) NextDue() (time.Time, bool)                              
 // TestRunStopsWhenASourceFails: Run reports a listener's failure (and stops
 // the others) instead of serving on with one function deaf.
 func TestRunStopsWhenASourceFails(t *testing.T) {
-	b, _ := newTestBroker(t)
+	q := newEmulatedQueue(t)
 	lost := errors.New("connection lost")
-	host, err := NewHost(HostOptions{BaseURL: "http://127.0.0.1:1", Functions: map[string]Source{"Fine": sourceOf(t, b, "q"), "Deaf": failingSource{lost}}})
+	host, err := NewHost(HostOptions{BaseURL: "http://127.0.0.1:1", Functions: map[string]Source{"Fine": q.source, "Deaf": failingSource{lost}}})
 	if err != nil {
 		t.Fatal(err)
 	}

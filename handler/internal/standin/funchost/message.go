@@ -4,7 +4,7 @@ import (
 	"time"
 )
 
-// Message is a message held by the broker.
+// Message is a received message, as the host passes it to the handler.
 type Message struct {
 	ID            string
 	Body          []byte
@@ -19,21 +19,6 @@ type Message struct {
 	EnqueuedAt time.Time
 	// DeliveryCount counts deliveries; 1 on the first.
 	DeliveryCount int
-	// DeadLetterReason is set on dead-lettered messages.
-	DeadLetterReason, DeadLetterDescription string
 
-	lockedUntil time.Time
-	lockToken   string
-}
-
-func (m *Message) clone() *Message {
-	c := *m
-	c.Body = append([]byte(nil), m.Body...)
-	if m.Properties != nil {
-		c.Properties = make(map[string]any, len(m.Properties))
-		for k, v := range m.Properties {
-			c.Properties[k] = v
-		}
-	}
-	return &c
+	lockToken string
 }

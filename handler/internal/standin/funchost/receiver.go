@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
-	"github.com/google/uuid"
 
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
@@ -120,7 +119,7 @@ func (s *receiverSource) NextDue() (time.Time, bool) {
 func fromReceived(rm *azservicebus.ReceivedMessage) *Message {
 	m := &Message{
 		ID: rm.MessageID, Body: rm.Body, Properties: rm.ApplicationProperties,
-		DeliveryCount: int(rm.DeliveryCount), lockToken: uuid.UUID(rm.LockToken).String(),
+		DeliveryCount: int(rm.DeliveryCount),
 	}
 	for dst, src := range map[*string]*string{&m.ContentType: rm.ContentType, &m.CorrelationID: rm.CorrelationID, &m.Subject: rm.Subject} {
 		if src != nil {
@@ -134,6 +133,11 @@ func fromReceived(rm *azservicebus.ReceivedMessage) *Message {
 		m.EnqueuedAt = *rm.EnqueuedTime
 	}
 	return m
+}
+
+// SubscriptionPath is the entity path of a topic subscription.
+func SubscriptionPath(topic, subscription string) string {
+	return topic + "/Subscriptions/" + subscription
 }
 
 // NewReceiverFor opens a peek-lock receiver on path, a queue or a topic's

@@ -2,73 +2,19 @@ package funchost
 
 import (
 	"context"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
-	"github.com/snapcopy/snapcopy/handler/internal/bus"
-	"github.com/snapcopy/snapcopy/handler/internal/clock"
-	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
-	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 )
 
-// testBus is one queue of a bus the host can listen to, on a fake clock.
-type testBus struct {
-	source Source
-	send   bus.Sender // the in-memory broker's Sender or a real *azservicebus.Sender
-	clock  *clock.Fake
-}
-
-// testBuses are the same scenarios' targets: the in-memory broker, and
-// busemu over AMQP through the real azservicebus receiver and sender.
-var testBuses = map[string]func(t *testing.T) testBus{
-	"memory": func(t *testing.T) testBus {
-		b, clk := newTestBroker(t)
-		return testBus{source: sourceOf(t, b, "q"), send: b.Sender("q"), clock: clk}
-	},
-	"amqp": func(t *testing.T) testBus {
-		clk := clock.NewFake(t0)
-		b, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = b.Close() })
-		client, err := azservicebus.NewClientFromConnectionString(b.ConnectionString(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = client.Close(context.Background()) })
-		r, err := client.NewReceiverForQueue(config.DefaultPollQueue, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := client.NewSender(config.DefaultPollQueue, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return testBus{source: NewReceiverSource(r, config.DefaultPollQueue, b), send: s, clock: clk}
-	},
-}
-
-func (tb testBus) host(t *testing.T, h *recorder) *Host {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	host, err := NewHost(HostOptions{Functions: map[string]Source{"Fn": tb.source}, BaseURL: srv.URL, Clock: tb.clock, FunctionTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host
-}
-
-func TestBusesFollowScheduledChains(t *testing.T) {
-	for name, newBus := range testBuses {
-		t.Run(name, func(t *testing.T) {
-			tb := newBus(t)
+func TestReceiverSourceFollowsScheduledChains(t *testing.T) {
+	{
+		{
+			tb := newEmulatedQueue(t)
 			ctx := context.Background()
 			if err := tb.send.SendMessage(ctx, msg("0"), nil); err != nil {
 				t.Fatal(err)
@@ -84,7 +30,7 @@ func TestBusesFollowScheduledChains(t *testing.T) {
 				}
 				return 200, `{}`
 			}}
-			if err := tb.host(t, rec).RunUntilIdle(ctx, tb.clock, Limits{}); err != nil {
+			if err := tb.host(t, rec, HostOptions{}).RunUntilIdle(ctx, tb.clock, Limits{}); err != nil {
 				t.Fatal(err)
 			}
 			if count.Load() != 5 || !tb.clock.Now().Equal(t0.Add(4*time.Minute)) {
@@ -95,14 +41,14 @@ func TestBusesFollowScheduledChains(t *testing.T) {
 					t.Errorf("invocation %d: %+v, want message %s delivered once", i, inv, want)
 				}
 			}
-		})
+		}
 	}
 }
 
-func TestBusesRedeliverAbandoned(t *testing.T) {
-	for name, newBus := range testBuses {
-		t.Run(name, func(t *testing.T) {
-			tb := newBus(t)
+func TestReceiverSourceRedeliversAbandoned(t *testing.T) {
+	{
+		{
+			tb := newEmulatedQueue(t)
 			ctx := context.Background()
 			if err := tb.send.SendMessage(ctx, msg("m"), nil); err != nil {
 				t.Fatal(err)
@@ -115,7 +61,7 @@ func TestBusesRedeliverAbandoned(t *testing.T) {
 				}
 				return 200, `{}`
 			}}
-			if err := tb.host(t, rec).RunUntilIdle(ctx, tb.clock, Limits{}); err != nil {
+			if err := tb.host(t, rec, HostOptions{}).RunUntilIdle(ctx, tb.clock, Limits{}); err != nil {
 				t.Fatal(err)
 			}
 			if len(rec.got) != 3 || !tb.clock.Now().Equal(t0) {
@@ -126,6 +72,6 @@ func TestBusesRedeliverAbandoned(t *testing.T) {
 					t.Errorf("invocation %d: id %s delivery %d", i, inv.MessageID, inv.DeliveryCount)
 				}
 			}
-		})
+		}
 	}
 }

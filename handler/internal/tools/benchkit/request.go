@@ -14,6 +14,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
+	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 )
 
@@ -29,14 +30,31 @@ type Request struct {
 }
 
 // HostRequest encodes msg as the host simulator (package funchost) posts it
-// to function fn: the message goes through a broker on clk and a Host
-// dispatches it to a server that records the request and answers 200.
+// to function fn: the message goes through busemu on clk, received with the
+// real azservicebus client, and a Host dispatches it to a server that
+// records the request and answers 200.
 func HostRequest(clk clock.Clock, fn string, msg *azservicebus.Message) (Request, error) {
-	broker, err := funchost.NewBroker(funchost.BrokerOptions{Clock: clk, Queues: []string{"q"}})
+	ctx := context.Background()
+	broker, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 	if err != nil {
 		return Request{}, err
 	}
-	if err := broker.Sender("q").SendMessage(context.Background(), msg, nil); err != nil {
+	defer broker.Close()
+	client, err := azservicebus.NewClientFromConnectionString(broker.ConnectionString(), nil)
+	if err != nil {
+		return Request{}, err
+	}
+	defer client.Close(ctx)
+	queue := config.DefaultTriggerQueue
+	sender, err := client.NewSender(queue, nil)
+	if err != nil {
+		return Request{}, err
+	}
+	if err := sender.SendMessage(ctx, msg, nil); err != nil {
+		return Request{}, err
+	}
+	receiver, err := client.NewReceiverForQueue(queue, nil)
+	if err != nil {
 		return Request{}, err
 	}
 	var (
@@ -51,15 +69,12 @@ func HostRequest(clk clock.Clock, fn string, msg *azservicebus.Message) (Request
 		Echo{}.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	sources, err := broker.Sources(map[string]string{fn: "q"})
-	if err != nil {
-		return Request{}, err
-	}
+	sources := map[string]funchost.Source{fn: funchost.NewReceiverSource(receiver, queue, broker)}
 	host, err := funchost.NewHost(funchost.HostOptions{Functions: sources, BaseURL: srv.URL, Clock: clk})
 	if err != nil {
 		return Request{}, err
 	}
-	if n, err := host.Dispatch(context.Background()); err != nil || n != 1 || len(got) != 1 {
+	if n, err := host.Dispatch(ctx); err != nil || n != 1 || len(got) != 1 {
 		return Request{}, fmt.Errorf("benchkit: host dispatched %d invocations (%v), captured %d; want 1", n, err, len(got))
 	}
 	return got[0], nil

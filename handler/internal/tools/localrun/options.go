@@ -22,8 +22,6 @@ type Options struct {
 	Seed uint64
 	// Chaos injects transient storage faults and latency.
 	Chaos bool
-	// Bus is BusAMQP (busemu over AMQP, the default) or BusMemory.
-	Bus string
 	// CopyRate is the emulated copy speed in bytes per second.
 	CopyRate int64
 	// Timeout bounds the whole run.
@@ -44,7 +42,7 @@ type Options struct {
 
 // Defaults are the options of a plain `handler local`.
 func Defaults() Options {
-	return Options{Blobs: 1, Generations: 3, DiskBytes: 64 << 20, WritesPerGeneration: 24, Seed: 1, CopyRate: 32 << 20, Timeout: 2 * time.Minute, Bus: BusAMQP, LogLevel: "warn"}
+	return Options{Blobs: 1, Generations: 3, DiskBytes: 64 << 20, WritesPerGeneration: 24, Seed: 1, CopyRate: 32 << 20, Timeout: 2 * time.Minute, LogLevel: "warn"}
 }
 
 // ErrInvalid wraps option errors.
@@ -75,9 +73,6 @@ func (o Options) Validate() error {
 	}
 	if err := o.Retention.Validate(); err != nil {
 		errs = append(errs, err)
-	}
-	if o.Bus != BusAMQP && o.Bus != BusMemory {
-		bad("-bus %q: must be %q or %q", o.Bus, BusAMQP, BusMemory)
 	}
 	if o.Out == nil || o.ErrOut == nil {
 		bad("Out and ErrOut are required (the caller's output)")

@@ -15,7 +15,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 
 	"github.com/snapcopy/snapcopy/handler/internal/app"
-	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
@@ -28,7 +27,7 @@ type stack struct {
 	out         io.Writer
 	storageURL  string // account URL
 	storageBase string // the emulator's endpoint
-	bus         localBus
+	bus         *demoBus
 	key         *blob.SharedKeyCredential
 	clientOpts  azcore.ClientOptions
 	closers     []func()
@@ -61,11 +60,7 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 	// The demo's own storage calls retry quickly under chaos.
 	s.clientOpts = azcore.ClientOptions{Retry: policy.RetryOptions{MaxRetries: 6, RetryDelay: 20 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond}}
 
-	if opts.Bus == BusMemory {
-		s.bus, err = newMemoryBus()
-	} else {
-		s.bus, err = newAMQPBus()
-	}
+	s.bus, err = newDemoBus()
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("start the bus: %w", err)
@@ -86,7 +81,7 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 		config.SettingRetainMonthly:           fmt.Sprint(opts.Retention.Monthly),
 		config.SettingPruneSource:             fmt.Sprint(opts.PruneSource),
 	}
-	handler, err := startHandler(ctx, settings, opts, s.bus.senders())
+	handler, err := startHandler(ctx, settings, opts)
 	if err != nil {
 		s.close()
 		return nil, fmt.Errorf("start handler: %w", err)
@@ -108,7 +103,7 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 	host, err := funchost.NewHost(funchost.HostOptions{
 		Functions: sources,
 		BaseURL:   s.handlerURL,
-		OnInvocation: func(inv funchost.Invocation) {
+		OnInvocation: func(inv funchost.InvocationResult) {
 			s.invocations.Add(1)
 			if copyjob.ParseMessageID(inv.MessageID).Kind == copyjob.KindDeferral {
 				s.deferrals.Add(1)
@@ -135,12 +130,12 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 
 // startHandler wires the real handler for the stand-ins' settings, as
 // `handler serve` does for the environment's.
-func startHandler(ctx context.Context, settings map[string]string, opts Options, senders func(string) (bus.Sender, error)) (*app.App, error) {
+func startHandler(ctx context.Context, settings map[string]string, opts Options) (*app.App, error) {
 	cfg, err := config.Load(func(k string) string { return settings[k] })
 	if err != nil {
 		return nil, err
 	}
-	return app.New(ctx, cfg, app.Options{Log: logging.New(opts.Out, opts.ErrOut, cfg.LogLevel), Senders: senders})
+	return app.New(ctx, cfg, app.Options{Log: logging.New(opts.Out, opts.ErrOut, cfg.LogLevel)})
 }
 
 // serveLoopback serves h on a free 127.0.0.1 port.
