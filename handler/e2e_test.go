@@ -290,6 +290,15 @@ func TestEndToEndOutcomes(t *testing.T) {
 			if last.Type != "Snapcopy.IncrementalCopy."+c.wantType || (c.wantCode != "" && last.Data["failureCode"] != c.wantCode) {
 				t.Fatalf("last event %s %v, want %s %s", last.Type, last.Data["failureCode"], c.wantType, c.wantCode)
 			}
+			// The copy faults some scenarios inject must be what ended the
+			// copy: each struck exactly one copy.
+			wantFired := 0
+			if c.wantCode == "CopyFailed" || c.wantCode == "TimedOut" {
+				wantFired = 1
+			}
+			if fired := s.emu.FaultCounts().Copies; fired != wantFired {
+				t.Fatalf("%d copy faults fired, want %d", fired, wantFired)
+			}
 			s.checkNoSecretsOrDeadLetters()
 		})
 	}

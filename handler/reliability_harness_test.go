@@ -334,6 +334,22 @@ func (h *relHarness) onInvocation(inv funchost.InvocationResult) {
 	}
 }
 
+// checkFaultsFired: a run whose faults never struck proves nothing about
+// them, so the stand-ins' own counters must show every kind of fault.
+func (h *relHarness) checkFaultsFired(r *relReport) {
+	fired := h.emu.FaultCounts()
+	if fired.Requests == 0 || fired.ChaosErrors == 0 {
+		r.failf("storage faults did not fire: %+v", fired)
+	}
+	injected := 0
+	for _, n := range h.stats.BusFailsInjected {
+		injected += n
+	}
+	if busFired := h.bus.faultsFired(); injected > 0 && busFired == 0 {
+		r.failf("%d bus faults injected, none fired", injected)
+	}
+}
+
 // relHandlerOps are the storage operations the handler performs.
 var relHandlerOps = []storageemu.Operation{storageemu.OpGetBlobProperties, storageemu.OpListBlobs, storageemu.OpIncrementalCopy}
 

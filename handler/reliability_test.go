@@ -117,6 +117,7 @@ func TestReliability(t *testing.T) {
 	h.clearBusFaults()
 
 	r := h.check(w)
+	h.checkFaultsFired(r)
 	r.wall = time.Since(wallStart)
 	t.Logf("\n%s", h.table(w, r))
 	t.Logf("%s", h.summary(w, r))

@@ -26,13 +26,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	return serve(ctx, cfg, func() (net.Listener, error) { return net.Listen("tcp", funcproto.ListenAddress(cfg.Port)) }, stdout, stderr)
+}
+
+// serve wires the handler for cfg, then listens with listen and serves
+// until ctx ends. Tests hand in a listener they opened themselves.
+func serve(ctx context.Context, cfg config.Config, listen func() (net.Listener, error), stdout, stderr io.Writer) error {
 	log := logging.New(stdout, stderr, cfg.LogLevel)
 	handler, err := app.New(ctx, cfg, app.Options{Log: log})
 	if err != nil {
 		return err
 	}
 	defer handler.Close()
-	listener, err := net.Listen("tcp", funcproto.ListenAddress(cfg.Port))
+	listener, err := listen()
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,54 +22,42 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
+// TestServeAnswersReadinessAndStops serves as the command the Functions
+// host runs does, on a listener the test opened: any answer to GET / means
+// ready, and cancelling stops it cleanly.
+func TestServeAnswersReadinessAndStops(t *testing.T) {
+	env := map[string]string{
+		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+		config.SettingStorageConnectionString: storageemu.ConnectionString("http://127.0.0.1:1", storageemu.DevAccount),
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// TestServeAnswersReadinessAndStops runs the command the Functions host
-// runs: app settings from the environment, the port from
-// FUNCTIONS_CUSTOMHANDLER_PORT, any answer to GET / means ready.
-func TestServeAnswersReadinessAndStops(t *testing.T) {
-	port := freePort(t)
-	t.Setenv(config.SettingPort, strconv.Itoa(port))
-	t.Setenv(config.SettingServiceBusConnection, "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true")
-	t.Setenv(config.SettingStorageConnectionString, storageemu.ConnectionString("http://127.0.0.1:1", storageemu.DevAccount))
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut bytes.Buffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, &out, &errOut) }()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, func() (net.Listener, error) { return l, nil }, &out, &errOut) }()
 
-	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
-	deadline := time.Now().Add(10 * time.Second)
-	var resp *http.Response
-	var err error
-	for time.Now().Before(deadline) {
-		// Polling the port is how the host itself waits for readiness.
-		if resp, err = http.Get(url); err == nil {
-			break
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d: %s", code, errOut.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	url := "http://" + l.Addr().String() + "/"
+	// The listener is open before serve starts: the request waits in its
+	// backlog until the handler serves it, bounded by the client.
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(url)
 	if err != nil {
-		t.Fatalf("never ready: %v", err)
+		t.Fatalf("never ready: %v (%s)", err, errOut.String())
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("readiness status %d", resp.StatusCode)
 	}
 	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d after shutdown: %s", code, errOut.String())
+	if err := <-done; err != nil {
+		t.Fatalf("serve after shutdown: %v (%s)", err, errOut.String())
 	}
 	if !strings.Contains(out.String(), "snapcopy handler listening") {
 		t.Fatalf("no start-up log line: %s", out.String())

@@ -138,6 +138,11 @@ func (a *standinBus) failNextSends(entity string, n int) {
 	a.faults[entity] = a.broker.InjectFault(busemu.Fault{Op: op, Entity: entity, Condition: busemu.CondServerBusy, Description: "injected", Times: n})
 }
 
+// faultsFired counts the sends and schedules failNextSends refused.
+func (a *standinBus) faultsFired() int {
+	return a.broker.FaultsFired(busemu.OpSchedule) + a.broker.FaultsFired(busemu.OpSend)
+}
+
 // messages lists what waits in a queue or subscription, oldest first.
 func (a *standinBus) messages(path string) []busMessage { return a.infos(path) }
 

@@ -21,8 +21,10 @@ type Broker struct {
 	nodes  map[string]*node
 	conns  map[*conn]struct{}
 	faults []*faultRule
-	ln     net.Listener
-	closed bool
+	// faultsFired counts, by operation, what injected faults struck.
+	faultsFired map[Operation]int
+	ln          net.Listener
+	closed      bool
 	// assembling and peakAssembling count bytes of incomplete multi-frame
 	// deliveries across connections (Stats).
 	assembling, peakAssembling int
@@ -37,7 +39,7 @@ func New(opts Options) (*Broker, error) {
 		return nil, err
 	}
 	opts.setDefaults()
-	b := &Broker{opts: opts, nodes: map[string]*node{}, conns: map[*conn]struct{}{},
+	b := &Broker{opts: opts, nodes: map[string]*node{}, conns: map[*conn]struct{}{}, faultsFired: map[Operation]int{},
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	queues, topics := opts.Queues, opts.Topics
 	if !opts.NoDefaultEntities {

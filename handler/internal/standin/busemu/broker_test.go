@@ -131,8 +131,8 @@ func TestClientRecoversFromDroppedConnection(t *testing.T) {
 	b.InjectFault(Fault{Op: OpSend, DropConnection: true, Times: 1})
 	send(t, ctx, s, &azservicebus.Message{MessageID: ptr("3"), Body: []byte("retried")})
 	msgs, err := b.Messages(confQueue)
-	if err != nil || len(msgs) != 3 {
-		t.Fatalf("Messages = %d, %v; want 3", len(msgs), err)
+	if err != nil || len(msgs) != 3 || b.FaultsFired(OpSend) != 1 {
+		t.Fatalf("Messages = %d, %v; want 3, after the one dropped connection (%d fired)", len(msgs), err, b.FaultsFired(OpSend))
 	}
 }
 
@@ -141,6 +141,9 @@ func TestPutTokenBusyIsRetried(t *testing.T) {
 	b.InjectFault(Fault{Op: OpPutToken, Condition: CondServerBusy, Times: 1})
 	ctx, c := testContext(t), newClient(t, b.ConnectionString())
 	send(t, ctx, newSender(t, c, confQueue), &azservicebus.Message{Body: []byte("x")})
+	if n := b.FaultsFired(OpPutToken); n != 1 {
+		t.Fatalf("%d put-token faults fired, want 1", n)
+	}
 }
 
 func TestRefusedReceiverAttach(t *testing.T) {

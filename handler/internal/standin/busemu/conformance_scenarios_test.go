@@ -359,6 +359,9 @@ func scenarioServerBusy(t *testing.T, tg conformanceTarget) {
 	if _, err := s.ScheduleMessages(ctx, []*azservicebus.Message{tg.msg("busy-sched", "later")}, tg.now(), nil); err != nil {
 		t.Fatalf("ScheduleMessages after busy answers: %v", err)
 	}
+	if n := tg.broker.FaultsFired(OpSend) + tg.broker.FaultsFired(OpSchedule); n != 4 {
+		t.Fatalf("%d server-busy answers given, want 4: the retries were not exercised", n)
+	}
 	r := queueReceiver(t, c, tg.queue, nil)
 	complete(t, ctx, r, receiveN(t, ctx, r, 2)...)
 }

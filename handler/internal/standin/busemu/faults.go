@@ -63,6 +63,14 @@ func (b *Broker) InjectFault(f Fault) (remove func()) {
 	}
 }
 
+// FaultsFired counts the operations of kind op that an injected fault
+// refused, delayed or dropped, so that a test can check its faults fired.
+func (b *Broker) FaultsFired(op Operation) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.faultsFired[op]
+}
+
 // ClearFaults removes every injected fault.
 func (b *Broker) ClearFaults() {
 	b.mu.Lock()
@@ -78,6 +86,7 @@ func (b *Broker) takeFault(op Operation, entity string) *Fault {
 			continue
 		}
 		r.used++
+		b.faultsFired[op]++
 		if r.Times > 0 && r.used >= r.Times {
 			b.faults = slices.Delete(b.faults, i, i+1)
 		}

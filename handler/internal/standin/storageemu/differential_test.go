@@ -1,20 +1,22 @@
 package storageemu
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
+
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 )
 
@@ -138,23 +141,28 @@ func TestDifferentialAgainstAzurite(t *testing.T) {
 	}
 }
 
-// startAzurite runs Azurite's blob service on a free loopback port until the
-// test ends and returns its base URL.
+// startAzurite runs Azurite's blob service on a loopback port it picks
+// itself (port 0) until the test ends and returns its base URL, read from
+// the line Azurite prints once it listens.
 func startAzurite(t *testing.T, dir string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skipf("%s is set but node is not installed", azuriteEnv)
+		// Asked for the comparison: a missing Node must not pass as a skip.
+		t.Fatalf("%s is set but node is not installed: %v", azuriteEnv, err)
 	}
 	main := filepath.Join(dir, "dist", "src", "blob", "main.js")
 	if _, err := os.Stat(main); err != nil {
 		t.Fatalf("%s=%s: %v", azuriteEnv, dir, err)
 	}
-	port := freePort(t)
-	cmd := exec.Command(node, main, "--blobHost", "127.0.0.1", "--blobPort", port,
+	cmd := exec.Command(node, main, "--blobHost", "127.0.0.1", "--blobPort", "0",
 		"--inMemoryPersistence", "--loose", "--skipApiVersionCheck", "--disableTelemetry")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start azurite: %v", err)
 	}
@@ -162,31 +170,51 @@ func startAzurite(t *testing.T, dir string) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	addr := "127.0.0.1:" + port
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return "http://" + addr
+	listening := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			logs.WriteString(line + "\n")
+			if m := azuriteListening.FindStringSubmatch(line); m != nil {
+				listening <- m[1]
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("azurite did not listen on %s within 30s:\n%s", addr, logs.String())
-		}
-		<-tick.C
+	}()
+	select {
+	case url := <-listening:
+		return url
+	case <-time.After(30 * time.Second):
+		t.Fatalf("azurite did not say it listens within 30s:\n%s", logs.String())
+		return ""
 	}
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
+// azuriteListening is the line Azurite prints once its blob service listens.
+var azuriteListening = regexp.MustCompile(`Blob service successfully listens on (http://127\.0\.0\.1:[0-9]+)`)
+
+// syncBuffer is a bytes.Buffer safe for the reader goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) WriteString(v string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(v)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // scenario drives one server through the steps and records what it saw.

@@ -63,6 +63,18 @@ type copyFaultRule struct {
 	left int
 }
 
+// FaultCounts say how often faults struck, so that a test can check that
+// the faults it injected fired.
+type FaultCounts struct {
+	// Requests counts requests a Fault answered with an error or delayed.
+	Requests int
+	// Copies counts copies a CopyFault failed or stalled.
+	Copies int
+	// ChaosErrors counts requests chaos answered with an error;
+	// ChaosCopies the copies it failed or stalled.
+	ChaosErrors, ChaosCopies int
+}
+
 // faultTable holds the injected faults; it has its own lock so that latency
 // is waited without holding the emulator's state lock.
 type faultTable struct {
@@ -70,6 +82,7 @@ type faultTable struct {
 	rules  []*faultRule
 	copies []*copyFaultRule
 	chaos  *chaosState
+	fired  FaultCounts
 }
 
 func newFaultTable(c *Chaos) *faultTable {
@@ -107,6 +120,14 @@ func (e *Emulator) InjectCopyFault(f CopyFault) (remove func()) {
 		defer t.mu.Unlock()
 		t.copies = slices.DeleteFunc(t.copies, func(x *copyFaultRule) bool { return x == r })
 	}
+}
+
+// FaultCounts says how often faults and chaos struck since New.
+func (e *Emulator) FaultCounts() FaultCounts {
+	t := e.faults
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fired
 }
 
 // ClearFaults removes every injected fault (chaos stays on).
@@ -149,10 +170,17 @@ func (t *faultTable) pick(op Operation, tg target) (time.Duration, *storageError
 			}
 			answer = newError(r.Status, r.Code, msg)
 		}
+		if answer != nil || r.Latency > 0 {
+			t.fired.Requests++
+		}
 		return r.Latency, answer
 	}
 	if t.chaos != nil {
-		return t.chaos.request()
+		latency, answer := t.chaos.request()
+		if answer != nil {
+			t.fired.ChaosErrors++
+		}
+		return latency, answer
 	}
 	return 0, nil
 }
@@ -174,10 +202,15 @@ func (t *faultTable) copyPlan(tg target, total int64) *copyFaultPlan {
 		if description == "" && !r.Stall {
 			description = "500 InternalError \"Injected copy failure.\""
 		}
+		t.fired.Copies++
 		return &copyFaultPlan{fails: !r.Stall, atBytes: r.AtBytes, description: description}
 	}
 	if t.chaos != nil {
-		return t.chaos.copy(total)
+		plan := t.chaos.copy(total)
+		if plan != nil {
+			t.fired.ChaosCopies++
+		}
+		return plan
 	}
 	return nil
 }

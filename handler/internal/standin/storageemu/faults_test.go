@@ -39,6 +39,9 @@ func TestInjectedFaultForNextCalls(t *testing.T) {
 	if len(rec.slept) != 2 || rec.slept[0] != 3*time.Second {
 		t.Fatalf("slept %v", rec.slept)
 	}
+	if fired := f.emu.FaultCounts(); fired != (FaultCounts{Requests: 2}) {
+		t.Fatalf("fault counts %+v, want 2 requests", fired)
+	}
 }
 
 func TestInjectedFaultMatchesPathAndRemoves(t *testing.T) {
@@ -69,6 +72,9 @@ func TestCopyFaultFails(t *testing.T) {
 	if *p.CopyStatus != "failed" || *p.CopyStatusDescription != "500 InternalError \"boom\"" || *p.CopyProgress != "1024/4096" || p.DestinationSnapshot != nil {
 		t.Fatalf("failed copy: %v %v %v", *p.CopyStatus, p.CopyStatusDescription, *p.CopyProgress)
 	}
+	if fired := f.emu.FaultCounts(); fired != (FaultCounts{Copies: 1}) {
+		t.Fatalf("fault counts %+v, want 1 copy", fired)
+	}
 	// A failed copy is not "copied": the same snapshot can be tried again.
 	f.copied(s1)
 }
@@ -86,9 +92,11 @@ func TestCopyFaultStalls(t *testing.T) {
 }
 
 func TestChaosIsSeededAndReproducible(t *testing.T) {
+	var lastEnv *env
 	run := func() []int {
 		rec := &sleepRecorder{}
 		e := newEnv(t, Options{Sleep: rec.sleep, Chaos: &Chaos{Seed: 42, ErrorRate: 0.5, MaxLatency: time.Second}})
+		lastEnv = e
 		var statuses []int
 		for range 20 {
 			_, err := e.pageBlob(DevAccount, "none", "b").GetProperties(context.Background(), nil)
@@ -113,14 +121,17 @@ func TestChaosIsSeededAndReproducible(t *testing.T) {
 	if transient == 0 || transient == len(a) {
 		t.Fatalf("chaos with rate 0.5 injected %d of %d", transient, len(a))
 	}
+	if fired := lastEnv.emu.FaultCounts(); fired.ChaosErrors != transient || fired.Requests != 0 {
+		t.Fatalf("fault counts %+v, want %d chaos errors", fired, transient)
+	}
 }
 
 func TestChaosCopyFaults(t *testing.T) {
 	f := newCopyFixture(t, Options{Chaos: &Chaos{Seed: 7, CopyFailRate: 1}})
 	f.start(f.snapshot(f.source))
 	f.clock.Advance(time.Hour)
-	if p := f.props(); *p.CopyStatus != "failed" {
-		t.Fatalf("chaos copy status %s", *p.CopyStatus)
+	if p := f.props(); *p.CopyStatus != "failed" || f.emu.FaultCounts().ChaosCopies != 1 {
+		t.Fatalf("chaos copy status %s, fault counts %+v", *p.CopyStatus, f.emu.FaultCounts())
 	}
 }
 
