@@ -1,6 +1,7 @@
 package busemu
 
 import (
+	"container/heap"
 	"reflect"
 	"slices"
 	"time"
@@ -14,8 +15,10 @@ type node struct {
 	dedup      bool
 	window     time.Duration
 	seen       map[string]time.Time // message id → first accepted
+	seenOrder  []seenID             // the same, oldest first, to forget expired ids without a scan
 	defaultTTL time.Duration
 	scheduled  map[int64]*storedMessage
+	due        dueOrder                 // scheduled, by due time
 	queue      *store                   // set for a queue
 	subs       map[string]*subscription // set for a topic
 }
@@ -39,15 +42,18 @@ func (n *node) isDuplicate(id string, now time.Time) bool {
 	if !n.dedup || id == "" {
 		return false
 	}
-	for k, at := range n.seen {
-		if now.Sub(at) >= n.window {
-			delete(n.seen, k)
+	for len(n.seenOrder) > 0 && now.Sub(n.seenOrder[0].at) >= n.window {
+		old := n.seenOrder[0]
+		if n.seen[old.id].Equal(old.at) {
+			delete(n.seen, old.id)
 		}
+		n.seenOrder = n.seenOrder[1:]
 	}
 	if _, dup := n.seen[id]; dup {
 		return true
 	}
 	n.seen[id] = now
+	n.seenOrder = append(n.seenOrder, seenID{id, now})
 	return false
 }
 
@@ -67,7 +73,9 @@ func (n *node) accept(m *message, now time.Time) {
 // schedule holds m until at and returns its scheduling sequence number.
 func (n *node) schedule(m *message, at time.Time) int64 {
 	seq := n.nextSeq()
-	n.scheduled[seq] = &storedMessage{msg: m, seq: seq, scheduledAt: at}
+	sm := &storedMessage{msg: m, seq: seq, scheduledAt: at}
+	n.scheduled[seq] = sm
+	heap.Push(&n.due, sm)
 	return seq
 }
 
@@ -89,19 +97,8 @@ func (n *node) enqueue(m *message, now time.Time) {
 
 // activateDue enqueues scheduled messages whose time has come, oldest first.
 func (n *node) activateDue(now time.Time) {
-	var due []*storedMessage
-	for _, sm := range n.scheduled {
-		if !sm.scheduledAt.After(now) {
-			due = append(due, sm)
-		}
-	}
-	slices.SortFunc(due, func(a, b *storedMessage) int {
-		if c := a.scheduledAt.Compare(b.scheduledAt); c != 0 {
-			return c
-		}
-		return int(a.seq - b.seq)
-	})
-	for _, sm := range due {
+	for sm := n.nextScheduled(); sm != nil && !sm.scheduledAt.After(now); sm = n.nextScheduled() {
+		heap.Pop(&n.due)
 		delete(n.scheduled, sm.seq)
 		n.enqueue(sm.msg, now)
 	}

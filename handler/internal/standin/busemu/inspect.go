@@ -146,9 +146,7 @@ func (b *Broker) NextDue(path string) (time.Time, bool) {
 	due := st.nextDue()
 	base, _, _ := strings.Cut(normalizePath(path), segmentSubscription)
 	if n, err := b.resolveNode(base); err == nil {
-		for _, sm := range n.scheduled {
-			due = earliest(due, sm.scheduledAt)
-		}
+		due = earliest(due, n.nextScheduledAt())
 	}
 	return due, !due.IsZero()
 }

@@ -49,9 +49,7 @@ func (b *Broker) nudge() {
 func (b *Broker) nextDueLocked() time.Time {
 	var due time.Time
 	for _, n := range b.nodes {
-		for _, sm := range n.scheduled {
-			due = earliest(due, sm.scheduledAt)
-		}
+		due = earliest(due, n.nextScheduledAt())
 		for _, s := range n.stores() {
 			due = earliest(due, s.nextDue())
 		}
