@@ -39,25 +39,15 @@ func (w *Worker) decodePoll(in *invocation) (copyjob.PollMessage, copyjob.BlobRe
 
 func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage, dest copyjob.BlobRef) error {
 	dst, err := w.Storage.Destination(ctx, dest)
-	if err != nil && !in.now.Before(m.Deadline) {
-		// Past the deadline the next poll would be due at once, for as
-		// long as the destination stays unreadable (for ever, for a
-		// forged poll naming an account that does not exist).
-		in.log.Warn().Err(err).Msg("reading the destination failed past the copy's deadline")
-		return w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputUnproven,
-			Reason: "the destination could not be read by the copy's deadline " + m.Deadline.Format(time.RFC3339) + ", so nothing proves what became of copy " + m.CopyID})
-	}
 	if err != nil {
-		in.log.Warn().Err(err).Msg("reading the destination failed; polling again later")
-		return w.nextPoll(ctx, in, m, copyjob.Destination{})
+		return w.unreadable(ctx, in, m, copyjob.Destination{}, "reading the destination", err)
 	}
 	input := copyjob.PollInput{Message: m, Destination: dst, Now: in.now, AbortOnTimeout: w.AbortOnTimeout}
 	dec := copyjob.DecidePoll(input)
 	if dec.Action == copyjob.PollNeedHistory {
 		history, err := w.Storage.History(ctx, dest)
 		if err != nil {
-			in.log.Warn().Err(err).Msg("listing destination snapshots failed; polling again later")
-			return w.nextPoll(ctx, in, m, dst)
+			return w.unreadable(ctx, in, m, dst, "listing destination snapshots", err)
 		}
 		input.History, input.HistoryKnown = history, true
 		dec = copyjob.DecidePoll(input)
@@ -93,6 +83,21 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 		in.log.Warn().Str("code", string(dec.Code)).Str("reason", dec.Reason).Msg("copy failed")
 		return w.publish(ctx, in, copyjob.FailedEvent(m.Job, dec.Code, dec.Reason, in.now, data))
 	}
+}
+
+// unreadable handles a storage read (what) that failed: poll again later,
+// unless the deadline has passed. Then the next poll would be due at once,
+// for as long as the read keeps failing (for ever, for a forged poll naming
+// an account that does not exist), so the poll ends as Rejected: nothing
+// proves what became of the copy.
+func (w *Worker) unreadable(ctx context.Context, in *invocation, m copyjob.PollMessage, dst copyjob.Destination, what string, err error) error {
+	if in.now.Before(m.Deadline) {
+		in.log.Warn().Err(err).Msg(what + " failed; polling again later")
+		return w.nextPoll(ctx, in, m, dst)
+	}
+	in.log.Warn().Err(err).Msg(what + " failed past the copy's deadline")
+	return w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputUnproven,
+		Reason: what + " failed until the copy's deadline " + m.Deadline.Format(time.RFC3339) + ", so nothing proves what became of copy " + m.CopyID})
 }
 
 // nextPoll schedules poll n+1 after the policy's delay, but never later
