@@ -104,7 +104,7 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 	}
 	input := copyjob.PruneInput{Event: ev, History: history, Policy: w.Retain.Policy, PruneSource: w.Retain.PruneSource, Rules: w.Rules}
 	if w.Retain.PruneSource {
-		if input.SourceSnapshots, err = w.sourceSnapshotsOf(ctx, history); err != nil {
+		if input.SourceSnapshots, err = w.sourceSnapshotsOf(ctx, in, history); err != nil {
 			return w.pruneFault(ctx, in, nil, err)
 		}
 	}
@@ -151,9 +151,9 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 
 // sourceSnapshotsOf lists the snapshots of the chain's source blob (as the
 // newest restore point names it), so that source pruning deletes only what
-// is still there. An unlistable or disallowed source lists nothing: then
-// no source snapshot is deleted, and the decision says why.
-func (w *Worker) sourceSnapshotsOf(ctx context.Context, history copyjob.History) ([]time.Time, error) {
+// is still there. A disallowed source lists nothing, and the decision says
+// why; so does a source the handler may not list, here.
+func (w *Worker) sourceSnapshotsOf(ctx context.Context, in *invocation, history copyjob.History) ([]time.Time, error) {
 	newest, ok := history.Newest()
 	if !ok {
 		return nil, nil
@@ -164,6 +164,10 @@ func (w *Worker) sourceSnapshotsOf(ctx context.Context, history copyjob.History)
 	}
 	snapshots, err := w.Storage.SourceSnapshots(ctx, src)
 	if errors.Is(err, copyjob.ErrListForbidden) {
+		// Nothing proves a snapshot is still there, so none is deleted;
+		// without this line the operator who turned pruning on would see
+		// none pruned and not know why.
+		in.log.Warn().Err(err).Str("reason", "the source's snapshots cannot be listed (no permission)").Msg("source snapshots not pruned")
 		return nil, nil
 	}
 	if err != nil {

@@ -262,3 +262,26 @@ func TestRetentionPublishesCompletedBeforeDeleting(t *testing.T) {
 		t.Fatalf("the Completed could not be published, yet %v was deleted", h.store.deletes)
 	}
 }
+
+// TestRetentionSaysWhySourceSnapshotsCannotBeListed: with source pruning
+// on but no right to list the source, nothing is deleted there and the
+// run says so, rather than pruning nothing in silence.
+func TestRetentionSaysWhySourceSnapshotsCannotBeListed(t *testing.T) {
+	history := chainOf(3)
+	h := retentionHarness(t, copyjob.RetentionPolicy{}, history)
+	h.w.Retain.PruneSource = true
+	h.store.listErr = fmt.Errorf("%w: 403 AuthorizationPermissionMismatch", copyjob.ErrListForbidden)
+	if h.w.Retention(context.Background(), completedInv(history[2].DestinationSnapshot, 1)) != copyjob.Complete {
+		t.Fatal("want 2xx")
+	}
+	if len(h.store.deletes) != 0 {
+		t.Fatalf("deleted %v", h.store.deletes)
+	}
+	var warned bool
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		warned = warned || (strings.Contains(line, `"level":"warn"`) && strings.Contains(line, "source snapshots not pruned") && strings.Contains(line, "listed"))
+	}
+	if !warned {
+		t.Fatalf("no warning says why no source snapshot was pruned:\n%s", h.logs)
+	}
+}
