@@ -68,8 +68,8 @@ func (a storageAuth) store(clk clock.Clock) (*blobstore.Store, error) {
 	if a.sharedKey != nil {
 		creds = blobstore.Credentials{SharedKeys: map[string]*blob.SharedKeyCredential{a.sharedKey.AccountName(): a.sharedKey}}
 	}
-	// The SAS lifetime is required by the Store but unused: these commands
-	// only read and snapshot, they never mint a SAS.
+	// The SAS lifetime is required by the Store but unused: the only SAS
+	// these commands mint is restore's, whose lifetime follows -timeout.
 	return blobstore.New(blobstore.Options{Credentials: creds, Clock: clk, SASLifetime: config.Defaults().SASLifetime, Client: clientOptions, Hosts: a.hosts})
 }
 
