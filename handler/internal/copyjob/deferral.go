@@ -47,7 +47,9 @@ type DeferralBounds struct {
 // r is a uniform value in [0,1) for jitter.
 func PlanDeferral(jobKey string, s DeferState, transient bool, now time.Time, b DeferralBounds, r float64) Deferral {
 	next := s
-	if next.FirstAt.IsZero() {
+	// A first deferral in the future (the properties are the sender's to
+	// write) would keep the wait budget from ever running out.
+	if next.FirstAt.IsZero() || next.FirstAt.After(now) {
 		next.FirstAt = now
 	}
 	var n int

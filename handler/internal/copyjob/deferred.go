@@ -1,6 +1,7 @@
 package copyjob
 
 import (
+	"math"
 	"strconv"
 	"time"
 )
@@ -37,15 +38,22 @@ func (s DeferState) SetProperties(props map[string]any) {
 // ReadDeferState recovers the deferral counters from a delivered message's
 // application properties. The Functions host turns numbers into JSON
 // numbers or strings, so both are accepted; anything else counts as zero.
+// Whoever sends the trigger writes these properties, so counts are held
+// to [0, maxDeferCount]: a negative one, or one that overflows when
+// counted on, would buy extra deferrals.
 func ReadDeferState(props map[string]any) DeferState {
 	var s DeferState
-	s.Waits = intProp(props[propWaits])
-	s.Retries = intProp(props[propRetries])
+	s.Waits = min(max(0, intProp(props[propWaits])), maxDeferCount)
+	s.Retries = min(max(0, intProp(props[propRetries])), maxDeferCount)
 	if v, ok := props[propFirstDeferred].(string); ok {
 		s.FirstAt, _ = time.Parse(time.RFC3339Nano, v)
 	}
 	return s
 }
+
+// maxDeferCount is far beyond any real count of deferrals (MaxWait over
+// MinDelay) and far from overflowing.
+const maxDeferCount = math.MaxInt32
 
 func intProp(v any) int {
 	switch n := v.(type) {

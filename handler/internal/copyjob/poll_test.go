@@ -253,3 +253,43 @@ func TestPollScheduling(t *testing.T) {
 		t.Fatalf("next poll of a pending copy: %+v", got)
 	}
 }
+
+// TestSecurityDeferralCountersFromPropertiesAreBounded: the counters ride
+// in application properties, which whoever sends the trigger writes. A
+// negative retry count or a first deferral in the future must not buy a
+// trigger more deferrals than the budgets allow.
+func TestSecurityDeferralCountersFromPropertiesAreBounded(t *testing.T) {
+	b := DeferralBounds{MinDelay: 10 * time.Second, MaxDelay: 5 * time.Minute, MaxWait: time.Hour}
+	now := snapNew
+
+	t.Run("negative retries", func(t *testing.T) {
+		s := ReadDeferState(map[string]any{"snapcopyRetries": "-1000000", "snapcopyWaits": float64(-7)})
+		for i := 1; ; i++ {
+			d := PlanDeferral("job", s, true, now, b, 0.5)
+			if d.GiveUp {
+				if i != MaxTransientRetries+1 {
+					t.Fatalf("gave up at deferral %d, want %d", i, MaxTransientRetries+1)
+				}
+				return
+			}
+			if i > MaxTransientRetries {
+				t.Fatalf("deferral %d of a transient refusal still not given up (state %+v)", i, d.Next)
+			}
+			s = d.Next
+		}
+	})
+	t.Run("retries at the integer limit", func(t *testing.T) {
+		s := ReadDeferState(map[string]any{"snapcopyRetries": "9223372036854775807"})
+		if d := PlanDeferral("job", s, true, now, b, 0.5); !d.GiveUp {
+			t.Fatalf("a spent budget deferred again (state %+v)", d.Next)
+		}
+	})
+	t.Run("first deferral in the future", func(t *testing.T) {
+		s := ReadDeferState(map[string]any{"snapcopyFirstDeferredAt": now.Add(100 * 365 * 24 * time.Hour).Format(time.RFC3339Nano)})
+		first := PlanDeferral("job", s, false, now, b, 0.5)
+		past := PlanDeferral("job", first.Next, false, now.Add(b.MaxWait+time.Second), b, 0.5)
+		if !past.GiveUp {
+			t.Fatalf("still waiting past MaxWait: first deferral recorded at %s", first.Next.FirstAt)
+		}
+	})
+}
