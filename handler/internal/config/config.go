@@ -207,9 +207,11 @@ func (c Config) Validate() error {
 	case c.ServiceBusConnectionString == "" && strings.Contains(c.ServiceBusNamespace, "/"):
 		bad("%s=%q must be a host name like contoso.servicebus.windows.net, not a URL", SettingServiceBusNamespace, c.ServiceBusNamespace)
 	}
-	for name, v := range map[string]string{SettingTriggerQueue: c.TriggerQueue, SettingPollQueue: c.PollQueue, SettingEventsTopic: c.EventsTopic, SettingEventSource: c.EventSource, SettingEventTypePrefix: c.EventTypePrefix, SettingRetentionSubscription: c.RetentionSubscription} {
-		if v == "" {
-			bad("%s must not be empty", name)
+	// Slices, not maps: the same settings give the same message each time.
+	for _, s := range []struct{ name, value string }{{SettingTriggerQueue, c.TriggerQueue}, {SettingPollQueue, c.PollQueue}, {SettingEventsTopic, c.EventsTopic},
+		{SettingEventSource, c.EventSource}, {SettingEventTypePrefix, c.EventTypePrefix}, {SettingRetentionSubscription, c.RetentionSubscription}} {
+		if s.value == "" {
+			bad("%s must not be empty", s.name)
 		}
 	}
 	if c.TriggerQueue == c.PollQueue {
@@ -249,9 +251,11 @@ func (c Config) Validate() error {
 	if c.PollMaxDelay < c.PollMinDelay {
 		bad("%s (%s) must not be shorter than %s (%s)", SettingPollMaxDelay, c.PollMaxDelay, SettingPollMinDelay, c.PollMinDelay)
 	}
-	for name, n := range map[string]int{SettingRetainLast: c.Retention.Last, SettingRetainDaily: c.Retention.Daily, SettingRetainWeekly: c.Retention.Weekly, SettingRetainMonthly: c.Retention.Monthly} {
-		errs = append(errs, retainBound.check(name, n))
-	}
+	errs = append(errs,
+		retainBound.check(SettingRetainLast, c.Retention.Last),
+		retainBound.check(SettingRetainDaily, c.Retention.Daily),
+		retainBound.check(SettingRetainWeekly, c.Retention.Weekly),
+		retainBound.check(SettingRetainMonthly, c.Retention.Monthly))
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -294,3 +294,31 @@ func TestServiceBusConnectionCheckAgreesWithTheClient(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateNamesProblemsInAStableOrder: the same bad settings give the
+// same message every time, in the order the settings are declared, so an
+// operator comparing two start-ups (or a test) sees no spurious change.
+func TestValidateNamesProblemsInAStableOrder(t *testing.T) {
+	c := Defaults()
+	c.ServiceBusNamespace = "contoso.servicebus.windows.net"
+	c.TriggerQueue, c.EventsTopic, c.EventSource, c.RetentionSubscription = "", "", "", ""
+	c.Retention = copyjob.RetentionPolicy{Last: -1, Daily: -1, Weekly: -1, Monthly: -1}
+	first := c.Validate().Error()
+	for i := 0; i < 20; i++ {
+		if got := c.Validate().Error(); got != first {
+			t.Fatalf("run %d named the problems in another order:\n%s\nthen:\n%s", i, first, got)
+		}
+	}
+	order := []string{SettingTriggerQueue, SettingEventsTopic, SettingEventSource, SettingRetentionSubscription, SettingRetainLast, SettingRetainDaily, SettingRetainWeekly, SettingRetainMonthly}
+	at := -1
+	for _, name := range order {
+		i := strings.Index(first, name+" ")
+		if i < 0 {
+			i = strings.Index(first, name+"=")
+		}
+		if i < at {
+			t.Fatalf("%s is named before the settings declared before it:\n%s", name, first)
+		}
+		at = i
+	}
+}
