@@ -32,23 +32,36 @@ func TestSecurityPollNamingAForeignHostMakesNoRequest(t *testing.T) {
 }
 
 // TestSecurityUnreadableDestinationPastDeadlineEnds: past the deadline a
-// poll whose destination cannot be read (an account that does not exist)
-// is not rescheduled at once for ever; it ends as Rejected, not as an
-// outcome of the job.
+// poll whose destination cannot be read (an account that does not exist),
+// or whose destination shows another copy and whose snapshot list cannot
+// be read, is not rescheduled at once for ever (each poll due the moment
+// it is sent); it ends as Rejected, not as an outcome of the job.
 func TestSecurityUnreadableDestinationPastDeadlineEnds(t *testing.T) {
-	h := newHarness(t)
-	h.store.destErr = errors.New("dial tcp: lookup nosuchaccount.blob.core.windows.net: no such host")
-	m := pollMessage(9)
-	m.Deadline = testNow.Add(-1)
-	if h.w.CopyPoll(context.Background(), pollInv(t, m)) != copyjob.Complete {
-		t.Fatal("want 2xx")
-	}
-	if len(h.polls.scheduled) != 0 {
-		t.Fatalf("%d polls scheduled past the deadline", len(h.polls.scheduled))
-	}
-	msg, _, data := h.event(t, 0)
-	if strings.HasPrefix(*msg.MessageID, m.Job.Key) || data["failureCode"] != string(copyjob.InputUnproven) {
-		t.Fatalf("event %s %v, want Rejected UnprovenPoll under the message's own id", *msg.MessageID, data)
+	for name, script := range map[string]func(*fakeStorage){
+		"destination unreadable": func(s *fakeStorage) {
+			s.destErr = errors.New("dial tcp: lookup nosuchaccount.blob.core.windows.net: no such host")
+		},
+		"snapshot list unreadable": func(s *fakeStorage) {
+			s.dest = laterCopy()
+			s.historyErr = errors.New("403 AuthorizationPermissionMismatch")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			script(h.store)
+			m := pollMessage(9)
+			m.Deadline = testNow.Add(-1)
+			if h.w.CopyPoll(context.Background(), pollInv(t, m)) != copyjob.Complete {
+				t.Fatal("want 2xx")
+			}
+			if len(h.polls.scheduled) != 0 {
+				t.Fatalf("%d polls scheduled past the deadline", len(h.polls.scheduled))
+			}
+			msg, _, data := h.event(t, 0)
+			if strings.HasPrefix(*msg.MessageID, m.Job.Key) || data["failureCode"] != string(copyjob.InputUnproven) {
+				t.Fatalf("event %s %v, want Rejected UnprovenPoll under the message's own id", *msg.MessageID, data)
+			}
+		})
 	}
 }
 
@@ -81,27 +94,5 @@ func TestSecurityForgedPollTakesNoEventID(t *testing.T) {
 	}
 	if *first.MessageID == *second.MessageID {
 		t.Fatalf("two different messages with MessageId %s share the Rejected id %s", inv.MessageID, *first.MessageID)
-	}
-}
-
-// TestSecurityUnlistableDestinationPastDeadlineEnds: past the deadline, a
-// poll whose destination shows another copy and whose snapshot list cannot
-// be read is not rescheduled at once for ever (each poll due the moment it
-// is sent); it ends as Rejected, like an unreadable destination.
-func TestSecurityUnlistableDestinationPastDeadlineEnds(t *testing.T) {
-	h := newHarness(t)
-	h.store.dest = laterCopy()
-	h.store.historyErr = errors.New("403 AuthorizationPermissionMismatch")
-	m := pollMessage(9)
-	m.Deadline = testNow.Add(-1)
-	if h.w.CopyPoll(context.Background(), pollInv(t, m)) != copyjob.Complete {
-		t.Fatal("want 2xx")
-	}
-	if len(h.polls.scheduled) != 0 {
-		t.Fatalf("%d polls scheduled past the deadline", len(h.polls.scheduled))
-	}
-	msg, _, data := h.event(t, 0)
-	if strings.HasPrefix(*msg.MessageID, m.Job.Key) || data["failureCode"] != string(copyjob.InputUnproven) {
-		t.Fatalf("event %s %v, want Rejected UnprovenPoll under the message's own id", *msg.MessageID, data)
 	}
 }
