@@ -307,5 +307,8 @@ func (r restoreResult) writeText(w io.Writer) {
 	fmt.Fprintf(w, "copy          %s  id %s  %s in %s\n", r.Status, r.CopyID, byteSize(r.Bytes), (time.Duration(r.Seconds * float64(time.Second))).Round(time.Second))
 	if v := r.Verified; v != nil {
 		fmt.Fprintf(w, "verified      %d page ranges, %s: identical to the restore point\n", v.PageRanges, byteSize(v.Bytes))
+		if !v.RangesIdentical {
+			fmt.Fprintf(w, "note          the bytes are identical, but the restored blob stores them in %d page ranges, the restore point in %d (pages of zeros written in one and not the other)\n", v.RestoredPageRanges, v.PageRanges)
+		}
 	}
 }

@@ -111,8 +111,9 @@ func TestRestoreRefusesWhatItCannotDo(t *testing.T) {
 	}
 }
 
-// TestVerifyDetectsMismatches compares blobs that differ in bytes, in page
-// ranges only (a page of zeros written) and in length.
+// TestVerifyDetectsMismatches compares blobs that differ in bytes and in
+// length, which fail, and in page ranges only (a page of zeros written),
+// which verifies and says the ranges differ.
 func TestVerifyDetectsMismatches(t *testing.T) {
 	e := newStorageEnv(t)
 	ctx := context.Background()
@@ -131,16 +132,24 @@ func TestVerifyDetectsMismatches(t *testing.T) {
 	want := blobWith("want.vhd", 64<<10, map[int64]byte{0: 1, 512: 2, 8192: 3})
 	same := blobWith("same.vhd", 64<<10, map[int64]byte{0: 1, 512: 2, 8192: 3})
 	v, err := comparePageBlobs(ctx, want, same)
-	if err != nil || v.PageRanges != 2 || v.Bytes != 1536 {
-		t.Fatalf("identical blobs: %+v, %v; want 2 ranges, 1536 bytes", v, err)
+	if err != nil || v.PageRanges != 2 || v.Bytes != 1536 || !v.RangesIdentical {
+		t.Fatalf("identical blobs: %+v, %v; want 2 identical ranges, 1536 bytes", v, err)
+	}
+	// A page written with zeros in one blob only: bytes equal everywhere,
+	// and the zero page is compared too (it is in the union of ranges).
+	zeros := blobWith("ranges.vhd", 64<<10, map[int64]byte{0: 1, 512: 2, 8192: 3, 16384: 0})
+	v, err = comparePageBlobs(ctx, want, zeros)
+	if err != nil || v.RangesIdentical || v.RestoredPageRanges != 3 || v.Bytes != 2048 {
+		t.Fatalf("a page of zeros: %+v, %v; want verified, ranges differing (3 vs 2), 2048 bytes compared", v, err)
 	}
 	for name, c := range map[string]struct {
 		blob *pageblob.Client
 		says string
 	}{
-		"a byte differs":     {blobWith("bytes.vhd", 64<<10, map[int64]byte{0: 1, 512: 9, 8192: 3}), "byte 512 differs"},
-		"a page of zeros":    {blobWith("ranges.vhd", 64<<10, map[int64]byte{0: 1, 512: 2, 8192: 3, 16384: 0}), "page ranges differ from byte 16384"},
-		"a different length": {blobWith("length.vhd", 128<<10, map[int64]byte{0: 1, 512: 2, 8192: 3}), "131072 bytes long"},
+		"a byte differs": {blobWith("bytes.vhd", 64<<10, map[int64]byte{0: 1, 512: 9, 8192: 3}), "byte 512 differs"},
+		// Data outside the restore point's ranges is compared as well.
+		"a page outside the ranges": {blobWith("extra.vhd", 64<<10, map[int64]byte{0: 1, 512: 2, 8192: 3, 16384: 7}), "byte 16384 differs"},
+		"a different length":        {blobWith("length.vhd", 128<<10, map[int64]byte{0: 1, 512: 2, 8192: 3}), "131072 bytes long"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := comparePageBlobs(ctx, want, c.blob)
