@@ -87,3 +87,14 @@ func (h History) Find(sourceURL string, s time.Time) (CopiedSnapshot, bool) {
 	}
 	return CopiedSnapshot{}, false
 }
+
+// HasNewer reports whether a destination snapshot was copied from a
+// snapshot of the source base blob at sourceURL that is newer than s.
+func (h History) HasNewer(sourceURL string, s time.Time) bool {
+	for _, c := range h {
+		if c.SourceSnapshot.After(s) && SameBlob(c.SourceBlobURL, sourceURL) {
+			return true
+		}
+	}
+	return false
+}

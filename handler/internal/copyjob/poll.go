@@ -120,6 +120,12 @@ const (
 	// PollUnproven: Storage does not back the poll's claims; reject the
 	// message (Reason says why) and publish no outcome of the job.
 	PollUnproven
+	// PollPruned: the job's restore point is no longer listed while a newer
+	// one of the same source is, and retention deletes restore points: the
+	// copy succeeded and retention deleted its restore point before this
+	// poll came (retention publishes the job's Completed again before it
+	// deletes a young restore point). Nothing is published; Reason says why.
+	PollPruned
 )
 
 // PollDecision is the result of DecidePoll.
@@ -144,6 +150,9 @@ type PollInput struct {
 	HistoryKnown bool
 	// AbortOnTimeout aborts copies that pass their deadline.
 	AbortOnTimeout bool
+	// RetentionDeletes is set when the Retention function may delete
+	// restore points, so that a missing one may have been pruned.
+	RetentionDeletes bool
 }
 
 // DecidePoll judges one poll of a running copy. Anyone who can send to the
@@ -171,6 +180,10 @@ func DecidePoll(in PollInput) PollDecision {
 		}
 		if c, ok := in.History.Find(m.Job.SourceBlobURL, snapshot); ok {
 			return PollDecision{Action: PollCompleted, DestinationSnapshot: c.DestinationSnapshot, CopyID: c.CopyID}
+		}
+		if in.RetentionDeletes && in.History.HasNewer(m.Job.SourceBlobURL, snapshot) {
+			return PollDecision{Action: PollPruned,
+				Reason: fmt.Sprintf("the destination's copy id is %s, not %s, and its snapshot of this source snapshot is gone while a newer one is listed: retention deleted it after the copy succeeded (its Completed was published again before the deletion)", d.CopyID, m.CopyID)}
 		}
 		return PollDecision{Action: PollUnproven,
 			Reason: fmt.Sprintf("the destination's copy id is %s, not %s, and none of its snapshots was copied from this source snapshot, so nothing proves what became of copy %s: it failed or was aborted before another copy started, or the poll was not written by snapcopy", d.CopyID, m.CopyID, m.CopyID)}

@@ -34,6 +34,8 @@ func TestDecidePoll(t *testing.T) {
 	replacedDone := copyOf(snapNew, StatusSuccess)
 	historyMid := History{{SourceBlobURL: srcURL, SourceSnapshot: snapOld, DestinationSnapshot: "dst-old"}, {SourceBlobURL: srcURL, SourceSnapshot: snapMid, DestinationSnapshot: "dst-mid"}}
 	unknownStatus := copyOf(snapMid, CopyStatus("queued"))
+	historyNewer := History{{SourceBlobURL: srcURL, SourceSnapshot: snapNew, DestinationSnapshot: "dst-new"}}
+	historyNewerElsewhere := History{{SourceBlobURL: otherURL, SourceSnapshot: snapNew, DestinationSnapshot: "dst-new"}}
 
 	cases := []struct {
 		name         string
@@ -42,70 +44,79 @@ func TestDecidePoll(t *testing.T) {
 		history      History
 		historyKnown bool
 		abort        bool
+		retention    bool
 		want         PollDecision
 		reason       []string // parts the reason must contain
 	}{
-		{"pending before the deadline: poll again", ours, before, nil, false, false, PollDecision{Action: PollAgain}, nil},
-		{"success: Completed with the destination snapshot", with(StatusSuccess, "", "dst-1"), before, nil, false, false,
+		{"pending before the deadline: poll again", ours, before, nil, false, false, false, PollDecision{Action: PollAgain}, nil},
+		{"success: Completed with the destination snapshot", with(StatusSuccess, "", "dst-1"), before, nil, false, false, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-1"}, nil},
-		{"success past the deadline still counts", with(StatusSuccess, "", "dst-1"), after, nil, false, false,
+		{"success past the deadline still counts", with(StatusSuccess, "", "dst-1"), after, nil, false, false, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-1"}, nil},
-		{"success without x-ms-copy-destination-snapshot: read history", with(StatusSuccess, "", ""), before, nil, false, false,
+		{"success without x-ms-copy-destination-snapshot: read history", with(StatusSuccess, "", ""), before, nil, false, false, false,
 			PollDecision{Action: PollNeedHistory}, nil},
-		{"success without it, history read: its snapshot", with(StatusSuccess, "", ""), before, history, true, false,
+		{"success without it, history read: its snapshot", with(StatusSuccess, "", ""), before, history, true, false, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
-		{"success without it, not in history: CopyLost", with(StatusSuccess, "", ""), before, nil, true, false,
+		{"success without it, not in history: CopyLost", with(StatusSuccess, "", ""), before, nil, true, false, false,
 			PollDecision{Action: PollFailed, Code: CopyLost}, []string{"no snapshot"}},
-		{"failed: CopyFailed with the service's description", with(StatusFailed, "500 InternalError", ""), before, nil, false, false,
+		{"failed: CopyFailed with the service's description", with(StatusFailed, "500 InternalError", ""), before, nil, false, false, false,
 			PollDecision{Action: PollFailed, Code: CopyFailed}, []string{"500 InternalError"}},
-		{"failed without a description", with(StatusFailed, "", ""), before, nil, false, false,
+		{"failed without a description", with(StatusFailed, "", ""), before, nil, false, false, false,
 			PollDecision{Action: PollFailed, Code: CopyFailed}, []string{"failed"}},
-		{"aborted: CopyAborted", with(StatusAborted, "", ""), before, nil, false, false, PollDecision{Action: PollFailed, Code: CopyAborted}, []string{"aborted"}},
-		{"pending at the deadline: TimedOut", ours, msg.Deadline, nil, false, false, PollDecision{Action: PollFailed, Code: TimedOut}, []string{"deadline"}},
-		{"pending past the deadline, abort configured: TimedOut and abort", ours, after, nil, false, true,
+		{"aborted: CopyAborted", with(StatusAborted, "", ""), before, nil, false, false, false, PollDecision{Action: PollFailed, Code: CopyAborted}, []string{"aborted"}},
+		{"pending at the deadline: TimedOut", ours, msg.Deadline, nil, false, false, false, PollDecision{Action: PollFailed, Code: TimedOut}, []string{"deadline"}},
+		{"pending past the deadline, abort configured: TimedOut and abort", ours, after, nil, false, true, false,
 			PollDecision{Action: PollFailed, Code: TimedOut, Abort: true}, []string{"3 polls"}},
-		{"destination deleted: unproven, no outcome", Destination{}, before, nil, false, false, PollDecision{Action: PollUnproven}, []string{"deleted"}},
-		{"another copy replaced ours: read history", replaced, before, nil, false, false, PollDecision{Action: PollNeedHistory}, nil},
-		{"replaced, ours in history: Completed", replaced, before, history, true, false,
+		{"destination deleted: unproven, no outcome", Destination{}, before, nil, false, false, false, PollDecision{Action: PollUnproven}, []string{"deleted"}},
+		{"another copy replaced ours: read history", replaced, before, nil, false, false, false, PollDecision{Action: PollNeedHistory}, nil},
+		{"replaced, ours in history: Completed", replaced, before, history, true, false, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
-		{"replaced, ours not in history: unproven, no outcome", replaced, before, nil, true, false, PollDecision{Action: PollUnproven}, []string{replaced.CopyID}},
-		{"pending: 1 ns before the deadline polls again", ours, justBefore, nil, false, true,
+		{"replaced, ours not in history: unproven, no outcome", replaced, before, nil, true, false, false, PollDecision{Action: PollUnproven}, []string{replaced.CopyID}},
+		{"pending: 1 ns before the deadline polls again", ours, justBefore, nil, false, true, false,
 			PollDecision{Action: PollAgain}, nil},
-		{"pending: a status the service may add later is treated as pending", unknownStatus, justBefore, nil, false, false,
+		{"pending: a status the service may add later is treated as pending", unknownStatus, justBefore, nil, false, false, false,
 			PollDecision{Action: PollAgain}, nil},
-		{"deadline: unknown status at the deadline is TimedOut", unknownStatus, msg.Deadline, nil, false, false,
+		{"deadline: unknown status at the deadline is TimedOut", unknownStatus, msg.Deadline, nil, false, false, false,
 			PollDecision{Action: PollFailed, Code: TimedOut}, nil},
-		{"deadline without abort: TimedOut naming deadline and polls, no abort", ours, past, nil, false, false,
+		{"deadline without abort: TimedOut naming deadline and polls, no abort", ours, past, nil, false, false, false,
 			PollDecision{Action: PollFailed, Code: TimedOut}, []string{"2026-11-24T10:01:00Z", "3 polls"}},
-		{"success past the deadline with abort configured: Completed, never aborted", with(StatusSuccess, "", "dst-1"), past, nil, false, true,
+		{"success past the deadline with abort configured: Completed, never aborted", with(StatusSuccess, "", "dst-1"), past, nil, false, true, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-1"}, nil},
-		{"failed past the deadline: CopyFailed, not TimedOut, not aborted", with(StatusFailed, "503 ServerBusy", ""), past, nil, false, true,
+		{"failed past the deadline: CopyFailed, not TimedOut, not aborted", with(StatusFailed, "503 ServerBusy", ""), past, nil, false, true, false,
 			PollDecision{Action: PollFailed, Code: CopyFailed}, []string{"503 ServerBusy"}},
-		{"aborted with a description: CopyAborted quoting it", with(StatusAborted, "aborted by operator", ""), msg.Deadline, nil, false, true,
+		{"aborted with a description: CopyAborted quoting it", with(StatusAborted, "aborted by operator", ""), msg.Deadline, nil, false, true, false,
 			PollDecision{Action: PollFailed, Code: CopyAborted}, []string{"aborted by operator"}},
-		{"destination deleted past the deadline: unproven, not aborted", Destination{}, past, historyMid, true, true,
+		{"destination deleted past the deadline: unproven, not aborted", Destination{}, past, historyMid, true, true, false,
 			PollDecision{Action: PollUnproven}, nil},
-		{"copy id mismatch past the deadline: read history first, not TimedOut", replacedDone, past, nil, false, true,
+		{"copy id mismatch past the deadline: read history first, not TimedOut", replacedDone, past, nil, false, true, false,
 			PollDecision{Action: PollNeedHistory}, nil},
-		{"copy id mismatch, history: our snapshot's destination snapshot from history", replacedDone, past, historyMid, true, true,
+		{"copy id mismatch, history: our snapshot's destination snapshot from history", replacedDone, past, historyMid, true, true, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
-		{"copy id mismatch, same source snapshot copied again: the history's snapshot, not the base blob's", sameSnapshotOtherID, justBefore, historyMid, true, false,
+		{"copy id mismatch, same source snapshot copied again: the history's snapshot, not the base blob's", sameSnapshotOtherID, justBefore, historyMid, true, false, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-mid"}, nil},
-		{"copy id mismatch, history lacks ours: unproven, naming both copy ids", replacedDone, justBefore, historyMid[:1], true, true,
+		{"copy id mismatch, history lacks ours: unproven, naming both copy ids", replacedDone, justBefore, historyMid[:1], true, true, false,
 			PollDecision{Action: PollUnproven}, []string{ours.CopyID, replacedDone.CopyID}},
-		{"success without x-ms-copy-destination-snapshot past the deadline: read history, not TimedOut", with(StatusSuccess, "", ""), past, nil, false, true,
+		{"success without x-ms-copy-destination-snapshot past the deadline: read history, not TimedOut", with(StatusSuccess, "", ""), past, nil, false, true, false,
 			PollDecision{Action: PollNeedHistory}, nil},
-		{"success: the header wins over history", with(StatusSuccess, "", "dst-header"), justBefore, historyMid, true, false,
+		{"success: the header wins over history", with(StatusSuccess, "", "dst-header"), justBefore, historyMid, true, false, false,
 			PollDecision{Action: PollCompleted, DestinationSnapshot: "dst-header"}, nil},
+		{"replaced, ours pruned by retention, a newer one listed: pruned, no outcome", replacedDone, justBefore, historyNewer, true, false, true,
+			PollDecision{Action: PollPruned}, []string{"retention"}},
+		{"replaced, ours missing, newer listed, retention off: unproven", replacedDone, justBefore, historyNewer, true, false, false,
+			PollDecision{Action: PollUnproven}, nil},
+		{"replaced, ours missing, only another source's newer snapshot: unproven", replacedDone, justBefore, historyNewerElsewhere, true, false, true,
+			PollDecision{Action: PollUnproven}, nil},
+		{"replaced, ours missing, only older snapshots listed: unproven", replacedDone, justBefore, historyMid[:1], true, false, true,
+			PollDecision{Action: PollUnproven}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := DecidePoll(PollInput{Message: msg, Destination: c.dst, Now: c.now, History: c.history, HistoryKnown: c.historyKnown, AbortOnTimeout: c.abort})
+			got := DecidePoll(PollInput{Message: msg, Destination: c.dst, Now: c.now, History: c.history, HistoryKnown: c.historyKnown, AbortOnTimeout: c.abort, RetentionDeletes: c.retention})
 			if got.Action != c.want.Action || got.Code != c.want.Code || got.DestinationSnapshot != c.want.DestinationSnapshot || got.Abort != c.want.Abort {
 				t.Fatalf("got %+v, want %+v", got, c.want)
 			}
-			if (got.Action == PollFailed || got.Action == PollUnproven) && got.Reason == "" {
-				t.Fatal("Failed or unproven without a reason")
+			if (got.Action == PollFailed || got.Action == PollUnproven || got.Action == PollPruned) && got.Reason == "" {
+				t.Fatal("Failed, unproven or pruned without a reason")
 			}
 			for _, part := range c.reason {
 				if !strings.Contains(got.Reason, part) {

@@ -42,7 +42,7 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 	if err != nil {
 		return w.unreadable(ctx, in, m, copyjob.Destination{}, "reading the destination", err)
 	}
-	input := copyjob.PollInput{Message: m, Destination: dst, Now: in.now, AbortOnTimeout: w.AbortOnTimeout}
+	input := copyjob.PollInput{Message: m, Destination: dst, Now: in.now, AbortOnTimeout: w.AbortOnTimeout, RetentionDeletes: w.Retain.Policy.Enabled()}
 	dec := copyjob.DecidePoll(input)
 	if dec.Action == copyjob.PollNeedHistory {
 		history, err := w.Storage.History(ctx, dest)
@@ -58,6 +58,9 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 	switch dec.Action {
 	case copyjob.PollUnproven:
 		return w.reject(ctx, in, &copyjob.InputError{Code: copyjob.InputUnproven, Reason: dec.Reason})
+	case copyjob.PollPruned:
+		in.log.Info().Str("reason", dec.Reason).Msg("restore point already pruned; nothing to publish")
+		return nil
 	case copyjob.PollAgain:
 		in.log.Debug().Int64("bytes", dst.Progress.Bytes).Int64("total", dst.Progress.Total).Int("attempt", m.Attempt).Msg("copy pending")
 		return w.nextPoll(ctx, in, m, dst)

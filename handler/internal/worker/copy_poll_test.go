@@ -194,3 +194,38 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// TestPollOfPrunedRestorePoint: with retention deleting restore points, a
+// poll that comes after a later copy replaced ours and retention deleted
+// our restore point is neither an outcome nor a Rejected event (the copy
+// succeeded; retention published its Completed again before deleting it):
+// it completes with an info line. Without retention the same listing is
+// unproven.
+func TestPollOfPrunedRestorePoint(t *testing.T) {
+	newer := copyjob.History{{SourceBlobURL: srcURL, SourceSnapshot: snap("2026-11-24T11:30:00.0000000Z"), DestinationSnapshot: "2026-11-24T11:59:00.0000000Z", CopyID: "copy-2"}}
+	for _, retain := range []bool{true, false} {
+		h := newHarness(t)
+		if retain {
+			h.w.Retain = RetentionConfig{Policy: copyjob.RetentionPolicy{Last: 1}, CompletedType: "Snapcopy.IncrementalCopy.Completed"}
+		}
+		h.store.dest, h.store.history = laterCopy(), newer
+		if h.w.CopyPoll(context.Background(), pollInv(t, pollMessage(3))) != copyjob.Complete {
+			t.Fatal("want 2xx")
+		}
+		if len(h.polls.scheduled) != 0 {
+			t.Errorf("retention %v: poll scheduled", retain)
+		}
+		if !retain {
+			if _, _, data := h.event(t, 0); data["failureCode"] != "UnprovenPoll" {
+				t.Errorf("without retention: %v, want Rejected UnprovenPoll", data)
+			}
+			continue
+		}
+		if len(h.events.sent) != 0 {
+			t.Errorf("with retention: %d events published, want none", len(h.events.sent))
+		}
+		if !strings.Contains(h.logs.String(), `"level":"info"`) || !strings.Contains(h.logs.String(), "already pruned") {
+			t.Errorf("with retention: no info line saying why:\n%s", h.logs.String())
+		}
+	}
+}
