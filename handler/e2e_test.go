@@ -121,24 +121,31 @@ func (s *stack) writeAndSnapshot(pb *pageblob.Client, offset int64, fill byte) s
 	return *resp.Snapshot
 }
 
+// triggerType is the CloudEvents type of the tests' triggers.
+const triggerType = "Contoso.SnapshotCreated"
+
 // send is the producer: a SnapshotCreated CloudEvent on the trigger queue.
 func (s *stack) send(id, data string) {
 	s.t.Helper()
-	s.sendTyped(id, "Contoso.SnapshotCreated", data)
+	s.sendTyped(id, triggerType, data)
 }
 
-// sendTyped sends a CloudEvent of the given type on the trigger queue.
+// sendTyped sends a CloudEvent of the given type on the trigger queue,
+// under its event id as MessageId.
 func (s *stack) sendTyped(id, eventType, data string) {
 	s.t.Helper()
-	body := `{"specversion":"1.0","type":"` + eventType + `","source":"/test","id":"` + id + `","data":` + data + `}`
-	err := s.bus.sender(triggerQueue).SendMessage(context.Background(), &azservicebus.Message{MessageID: to.Ptr(id), Body: []byte(body), ContentType: to.Ptr("application/cloudevents+json")}, nil)
+	err := s.bus.sender(triggerQueue).SendMessage(context.Background(), &azservicebus.Message{MessageID: to.Ptr(id), Body: cloudEvent(id, eventType, json.RawMessage(data)), ContentType: to.Ptr("application/cloudevents+json")}, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 }
 
 func (s *stack) sendSnapshot(id string, pb *pageblob.Client, snapshot string) {
-	s.send(id, fmt.Sprintf(`{"sourceBlobUrl":%q,"snapshot":%q}`, pb.URL(), snapshot))
+	s.send(id, snapshotData(pb, snapshot))
+}
+
+func snapshotData(pb *pageblob.Client, snapshot string) string {
+	return fmt.Sprintf(`{"sourceBlobUrl":%q,"snapshot":%q}`, pb.URL(), snapshot)
 }
 
 func (s *stack) run() {

@@ -509,7 +509,7 @@ func (s *relSender) send(ctx context.Context, m *azservicebus.Message, do func()
 	step := s.stepOf()
 	// Poll 1 is what follows Start Copy: dying here leaves a running copy
 	// that nobody polls until the trigger comes back.
-	if step == "schedule-poll" && strings.HasSuffix(id, "/poll/1") &&
+	if pid := copyjob.ParseMessageID(id); step == "schedule-poll" && pid.Kind == copyjob.KindPoll && pid.N == 1 &&
 		h.chance("crash-before-poll1", plan.fn, plan.messageID, plan.delivery, plan.steps) < h.rates.CrashBeforePoll1 {
 		plan.crashed = "start-copy"
 		h.mu.Lock()

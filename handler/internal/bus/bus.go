@@ -63,14 +63,15 @@ func New(s Senders, opts Options) *Bus {
 	return &Bus{polls: s.Polls, triggers: s.Triggers, events: s.Events, opts: opts}
 }
 
-// SchedulePoll schedules m to arrive at at, with id <job>/poll/<attempt>.
+// SchedulePoll schedules m to arrive at at, with id
+// <job>/poll/<attempt>/<tag of the copy id>.
 func (b *Bus) SchedulePoll(ctx context.Context, m copyjob.PollMessage, at time.Time) error {
 	body, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode poll message: %w", err)
 	}
 	msg := &azservicebus.Message{
-		MessageID:     to.Ptr(copyjob.PollMessageID(m.Job.Key, m.Attempt)),
+		MessageID:     to.Ptr(copyjob.PollMessageID(m.Job.Key, m.CopyID, m.Attempt)),
 		ContentType:   to.Ptr(contentTypeJSON),
 		CorrelationID: nonEmpty(m.CorrelationID),
 		Subject:       to.Ptr("CopyPoll"),

@@ -29,8 +29,19 @@ type Deferral struct {
 	Delay time.Duration
 	// Next is the state the deferred message carries.
 	Next DeferState
-	// MessageID is the deferred message's deterministic id.
+	// MessageID is the deferred message's id: DeferMessageID of the
+	// delivered trigger, so a redelivery defers under the same id.
 	MessageID string
+}
+
+// DeliveredTrigger is the delivery a deferral re-schedules, as far as the
+// deferral's id derives from it.
+type DeliveredTrigger struct {
+	JobKey string
+	// MessageID and Body are the delivered message's, which only its
+	// sender and snapcopy know.
+	MessageID string
+	Body      []byte
 }
 
 // DeferralBounds are the limits of a deferral.
@@ -42,10 +53,10 @@ type DeferralBounds struct {
 	MaxWait time.Duration
 }
 
-// PlanDeferral decides whether and when to see a trigger again. transient
+// PlanDeferral decides whether and when to see trigger t again. transient
 // selects the retry budget; otherwise the trigger waits behind another copy.
 // r is a uniform value in [0,1) for jitter.
-func PlanDeferral(jobKey string, s DeferState, transient bool, now time.Time, b DeferralBounds, r float64) Deferral {
+func PlanDeferral(t DeliveredTrigger, s DeferState, transient bool, now time.Time, b DeferralBounds, r float64) Deferral {
 	next := s
 	// A first deferral in the future (the properties are the sender's to
 	// write) would keep the wait budget from ever running out.
@@ -67,6 +78,6 @@ func PlanDeferral(jobKey string, s DeferState, transient bool, now time.Time, b 
 		GiveUp:    giveUp,
 		Delay:     max(b.MinDelay, delay),
 		Next:      next,
-		MessageID: DeferMessageID(jobKey, next.Waits+next.Retries),
+		MessageID: DeferMessageID(t.JobKey, next.Waits+next.Retries, t.MessageID, t.Body),
 	}
 }

@@ -1,6 +1,7 @@
 package copyjob
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,9 @@ func TestPollMessageValidate(t *testing.T) {
 	}
 }
 
+// testTrigger is the delivered trigger of the deferral plans under test.
+var testTrigger = DeliveredTrigger{JobKey: "3f2a9c0d41b7e815", MessageID: "m-1", Body: []byte(`{"data":{}}`)}
+
 // TestPlanDeferral: waits behind another copy and retries after transient
 // refusals each have their budget; delays grow exponentially within bounds;
 // each deferral has its own deterministic message id.
@@ -162,7 +166,7 @@ func TestPlanDeferral(t *testing.T) {
 		var delays []time.Duration
 		ids := map[string]bool{}
 		for i := 1; i <= MaxTransientRetries+1; i++ {
-			d := PlanDeferral("job", s, true, now, b, 0.5)
+			d := PlanDeferral(testTrigger, s, true, now, b, 0.5)
 			if d.GiveUp != (i > MaxTransientRetries) {
 				t.Fatalf("retry %d: GiveUp = %v", i, d.GiveUp)
 			}
@@ -182,12 +186,12 @@ func TestPlanDeferral(t *testing.T) {
 	})
 
 	t.Run("waiting: budget of MaxWait since the first deferral", func(t *testing.T) {
-		first := PlanDeferral("job", DeferState{}, false, now, b, 0.5)
-		if first.GiveUp || first.Next.Waits != 1 || first.Next.Retries != 0 || first.MessageID != DeferMessageID("job", 1) {
+		first := PlanDeferral(testTrigger, DeferState{}, false, now, b, 0.5)
+		if first.GiveUp || first.Next.Waits != 1 || first.Next.Retries != 0 || first.MessageID != DeferMessageID(testTrigger.JobKey, 1, testTrigger.MessageID, testTrigger.Body) {
 			t.Fatalf("first wait: %+v", first)
 		}
-		within := PlanDeferral("job", first.Next, false, now.Add(b.MaxWait), b, 0.5)
-		past := PlanDeferral("job", first.Next, false, now.Add(b.MaxWait+time.Second), b, 0.5)
+		within := PlanDeferral(testTrigger, first.Next, false, now.Add(b.MaxWait), b, 0.5)
+		past := PlanDeferral(testTrigger, first.Next, false, now.Add(b.MaxWait+time.Second), b, 0.5)
 		if within.GiveUp || !past.GiveUp {
 			t.Fatalf("at MaxWait GiveUp = %v, past it %v; want false, true", within.GiveUp, past.GiveUp)
 		}
@@ -195,13 +199,13 @@ func TestPlanDeferral(t *testing.T) {
 
 	t.Run("jitter stays within ±10% and never below MinDelay", func(t *testing.T) {
 		s := DeferState{Retries: 3}
-		lo := PlanDeferral("job", s, true, now, b, 0).Delay
-		hi := PlanDeferral("job", s, true, now, b, 0.999).Delay
+		lo := PlanDeferral(testTrigger, s, true, now, b, 0).Delay
+		hi := PlanDeferral(testTrigger, s, true, now, b, 0.999).Delay
 		base := 8 * b.MinDelay // the 4th retry
 		if lo != time.Duration(float64(base)*0.9) || hi <= base || hi > time.Duration(float64(base)*1.1) {
 			t.Fatalf("jitter range [%s, %s] for base %s", lo, hi, base)
 		}
-		if d := PlanDeferral("job", DeferState{}, true, now, b, 0).Delay; d != b.MinDelay {
+		if d := PlanDeferral(testTrigger, DeferState{}, true, now, b, 0).Delay; d != b.MinDelay {
 			t.Fatalf("first retry with jitter 0: %s, want the floor %s", d, b.MinDelay)
 		}
 	})
@@ -239,20 +243,20 @@ func TestPollScheduling(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for n := 1; n <= 3; n++ {
-		id := PollMessageID(key, n)
-		if id != key+"/poll/"+string(rune('0'+n)) || seen[id] {
+		id := PollMessageID(key, m.CopyID, n)
+		if !strings.HasPrefix(id, key+"/poll/"+strconv.Itoa(n)+"/") || seen[id] {
 			t.Fatalf("poll %d: id %q", n, id)
 		}
 		seen[id] = true
-		if PollMessageID(key, n) != id {
+		if PollMessageID(key, m.CopyID, n) != id {
 			t.Fatalf("poll %d: id not deterministic", n)
 		}
 	}
-	if PollMessageID(key, 1) == DeferMessageID(key, 1) {
+	if PollMessageID(key, m.CopyID, 1) == DeferMessageID(key, 1, m.CopyID, nil) {
 		t.Fatal("poll and deferral ids collide")
 	}
 	other := JobKey(m.Job.DestinationBlobURL, FormatSnapshot(snapNew))
-	if other == key || PollMessageID(other, 1) == PollMessageID(key, 1) {
+	if other == key || PollMessageID(other, m.CopyID, 1) == PollMessageID(key, m.CopyID, 1) {
 		t.Fatal("two jobs share a poll id")
 	}
 	next := m
@@ -276,7 +280,7 @@ func TestSecurityDeferralCountersFromPropertiesAreBounded(t *testing.T) {
 	t.Run("negative retries", func(t *testing.T) {
 		s := ReadDeferState(map[string]any{"snapcopyRetries": "-1000000", "snapcopyWaits": float64(-7)})
 		for i := 1; ; i++ {
-			d := PlanDeferral("job", s, true, now, b, 0.5)
+			d := PlanDeferral(testTrigger, s, true, now, b, 0.5)
 			if d.GiveUp {
 				if i != MaxTransientRetries+1 {
 					t.Fatalf("gave up at deferral %d, want %d", i, MaxTransientRetries+1)
@@ -291,14 +295,14 @@ func TestSecurityDeferralCountersFromPropertiesAreBounded(t *testing.T) {
 	})
 	t.Run("retries at the integer limit", func(t *testing.T) {
 		s := ReadDeferState(map[string]any{"snapcopyRetries": "9223372036854775807"})
-		if d := PlanDeferral("job", s, true, now, b, 0.5); !d.GiveUp {
+		if d := PlanDeferral(testTrigger, s, true, now, b, 0.5); !d.GiveUp {
 			t.Fatalf("a spent budget deferred again (state %+v)", d.Next)
 		}
 	})
 	t.Run("first deferral in the future", func(t *testing.T) {
 		s := ReadDeferState(map[string]any{"snapcopyFirstDeferredAt": now.Add(100 * 365 * 24 * time.Hour).Format(time.RFC3339Nano)})
-		first := PlanDeferral("job", s, false, now, b, 0.5)
-		past := PlanDeferral("job", first.Next, false, now.Add(b.MaxWait+time.Second), b, 0.5)
+		first := PlanDeferral(testTrigger, s, false, now, b, 0.5)
+		past := PlanDeferral(testTrigger, first.Next, false, now.Add(b.MaxWait+time.Second), b, 0.5)
 		if !past.GiveUp {
 			t.Fatalf("still waiting past MaxWait: first deferral recorded at %s", first.Next.FirstAt)
 		}

@@ -128,7 +128,7 @@ func TestTransientStartErrorBudget(t *testing.T) {
 				if dec.Action != RetryLater || dec.Code != c.failAs {
 					t.Fatalf("attempt %d: %+v, want RetryLater failing as %s", i, dec, c.failAs)
 				}
-				plan := PlanDeferral("job", s, true, now, bounds, 0.5)
+				plan := PlanDeferral(testTrigger, s, true, now, bounds, 0.5)
 				if i > MaxTransientRetries {
 					if !plan.GiveUp {
 						t.Fatalf("attempt %d: still deferred after %d retries", i, MaxTransientRetries)
@@ -138,9 +138,9 @@ func TestTransientStartErrorBudget(t *testing.T) {
 				if plan.GiveUp {
 					t.Fatalf("attempt %d: gave up within the budget", i)
 				}
-				if plan.Delay != wantDelays[i-1] || plan.MessageID != fmt.Sprintf("job/defer/%d", i) ||
+				if id := ParseMessageID(plan.MessageID); plan.Delay != wantDelays[i-1] || id.Kind != KindDeferral || id.JobKey != testTrigger.JobKey || id.N != i ||
 					plan.Next.Retries != i || plan.Next.Waits != 0 || !plan.Next.FirstAt.Equal(first) {
-					t.Fatalf("attempt %d: %+v, want delay %s, id job/defer/%d", i, plan, wantDelays[i-1], i)
+					t.Fatalf("attempt %d: %+v, want delay %s, deferral %d of job %s", i, plan, wantDelays[i-1], i, testTrigger.JobKey)
 				}
 				s = plan.Next
 				now = now.Add(plan.Delay)

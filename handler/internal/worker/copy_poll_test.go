@@ -18,7 +18,7 @@ func pollInv(t *testing.T, m copyjob.PollMessage) funcproto.Invocation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return funcproto.Invocation{Function: "CopyPoll", InvocationID: "inv-2", MessageID: copyjob.PollMessageID(m.Job.Key, m.Attempt), DeliveryCount: 1, Body: body}
+	return funcproto.Invocation{Function: "CopyPoll", InvocationID: "inv-2", MessageID: copyjob.PollMessageID(m.Job.Key, m.CopyID, m.Attempt), DeliveryCount: 1, Body: body}
 }
 
 func pollMessage(attempt int) copyjob.PollMessage {
@@ -102,7 +102,7 @@ func TestPollDecisions(t *testing.T) {
 			}
 			if c.wantNext {
 				next, s := h.poll(t, 0)
-				if next.Attempt != c.message.Attempt+1 || *s.msg.MessageID != copyjob.PollMessageID(key, c.message.Attempt+1) {
+				if next.Attempt != c.message.Attempt+1 || *s.msg.MessageID != copyjob.PollMessageID(key, c.message.CopyID, c.message.Attempt+1) {
 					t.Errorf("next poll %s attempt %d", *s.msg.MessageID, next.Attempt)
 				}
 				if next.Policy.LastBytes != 512 || !s.at.After(testNow) || s.at.After(c.message.Deadline) {

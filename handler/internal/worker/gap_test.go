@@ -55,7 +55,7 @@ func TestGapCatchUp(t *testing.T) {
 			if got := len(h.triggers.scheduled) == 1; got != c.wantDeferred {
 				t.Fatalf("deferred = %v, want %v", got, c.wantDeferred)
 			}
-			if c.wantDeferred && *h.triggers.scheduled[0].msg.MessageID != requestedKey+"/defer/1" {
+			if c.wantDeferred && *h.triggers.scheduled[0].msg.MessageID != copyjob.DeferMessageID(requestedKey, 1, "m-1", triggerBody("")) {
 				t.Errorf("deferral id %s", *h.triggers.scheduled[0].msg.MessageID)
 			}
 			if len(h.events.sent) != len(c.wantEvents) {

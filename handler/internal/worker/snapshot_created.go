@@ -207,7 +207,7 @@ func (w *Worker) deferTrigger(ctx context.Context, in *invocation, job copyjob.J
 		state.FirstAt = time.Time{}
 	}
 	bounds := copyjob.DeferralBounds{MinDelay: w.Policy.MinDelay, MaxDelay: w.Policy.MaxDelay, MaxWait: 2 * w.CopyDeadline}
-	plan := copyjob.PlanDeferral(job.Key, state, why.transient, in.now, bounds, w.Rand())
+	plan := copyjob.PlanDeferral(copyjob.DeliveredTrigger{JobKey: job.Key, MessageID: in.MessageID, Body: in.Body}, state, why.transient, in.now, bounds, w.Rand())
 	if plan.GiveUp {
 		in.log.Warn().Str("code", string(code)).Str("reason", reason).Msg("deferral budget spent")
 		return w.publish(ctx, in, copyjob.FailedEvent(job, code, reason, in.now, copyjob.EventData{}))

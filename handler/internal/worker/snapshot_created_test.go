@@ -56,7 +56,7 @@ func TestFirstTriggerStartsFullCopyAndSchedulesFirstPoll(t *testing.T) {
 	}
 	m, s := h.poll(t, 0)
 	key := copyjob.JobKey(dstURL, snapshot)
-	if *s.msg.MessageID != key+"/poll/1" || m.Attempt != 1 || m.CopyID != "copy-1" || m.Job.Key != key {
+	if *s.msg.MessageID != copyjob.PollMessageID(key, "copy-1", 1) || m.Attempt != 1 || m.CopyID != "copy-1" || m.Job.Key != key {
 		t.Fatalf("poll = %s %+v", *s.msg.MessageID, m)
 	}
 	if !s.at.After(testNow) || s.at.After(testNow.Add(h.w.Policy.MaxDelay)) {
@@ -161,7 +161,7 @@ func TestDeferralCarriesCountersAndBody(t *testing.T) {
 	}
 	d := h.triggers.scheduled[0]
 	key := copyjob.JobKey(dstURL, snapshot)
-	if *d.msg.MessageID != key+"/defer/3" {
+	if *d.msg.MessageID != copyjob.DeferMessageID(key, 3, inv.MessageID, inv.Body) {
 		t.Errorf("defer id %s", *d.msg.MessageID)
 	}
 	if string(d.msg.Body) != string(inv.Body) {
@@ -308,5 +308,52 @@ func TestDecodeErrorIsRejected(t *testing.T) {
 	_, _, data := h.event(t, 0)
 	if data["failureCode"] != string(copyjob.InputTooLarge) {
 		t.Fatalf("failureCode %v", data["failureCode"])
+	}
+}
+
+// TestRedeliveryResendsUnderTheSameIDs: a trigger or poll delivered again
+// after a crash sends its deferral or next poll under the id of the first
+// delivery, so duplicate detection drops the repeat; another producer's
+// trigger for the same job, or a poll of another copy, gets ids of its own.
+func TestRedeliveryResendsUnderTheSameIDs(t *testing.T) {
+	h := newHarness(t)
+	h.store.dest = incremental(srcURL, "2026-11-24T09:00:00.0000000Z", copyjob.StatusPending) // another copy runs: defer
+	trigger := triggerInv(triggerBody(""))
+	redelivered := trigger
+	redelivered.DeliveryCount = 2
+	other := trigger
+	other.MessageID = "m-other-producer"
+	for _, inv := range []funcproto.Invocation{trigger, redelivered, other} {
+		if h.w.SnapshotCreated(context.Background(), inv) != copyjob.Complete {
+			t.Fatal("want 2xx")
+		}
+	}
+	ids := func(ss []scheduled) (out []string) {
+		for _, s := range ss {
+			out = append(out, *s.msg.MessageID)
+		}
+		return out
+	}
+	if d := ids(h.triggers.scheduled); len(d) != 3 || d[0] != d[1] || d[2] == d[0] {
+		t.Errorf("deferral ids %v: want the redelivery's equal to the first's, the other producer's apart", d)
+	}
+
+	h.store.dest = running(copyjob.StatusPending)
+	poll := pollInv(t, pollMessage(2))
+	redeliveredPoll := poll
+	redeliveredPoll.DeliveryCount = 2
+	for _, inv := range []funcproto.Invocation{poll, redeliveredPoll} {
+		if h.w.CopyPoll(context.Background(), inv) != copyjob.Complete {
+			t.Fatal("want 2xx")
+		}
+	}
+	h.store.dest.CopyID = "copy-2"
+	otherCopy := pollMessage(2)
+	otherCopy.CopyID = "copy-2"
+	if h.w.CopyPoll(context.Background(), pollInv(t, otherCopy)) != copyjob.Complete {
+		t.Fatal("want 2xx")
+	}
+	if p := ids(h.polls.scheduled); len(p) != 3 || p[0] != p[1] || p[2] == p[0] {
+		t.Errorf("next poll ids %v: want the redelivery's equal to the first's, another copy's apart", p)
 	}
 }
