@@ -289,7 +289,7 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
 
 // Why these entity settings:
 // - Duplicate detection (PT1H) makes every send safe to repeat: ids are
-//   deterministic (<job>/poll/<n>, <job>/defer/<n>, <job>/<outcome>).
+//   deterministic (<job>/poll/<n>/<tag>, <job>/defer/<n>/<tag>, <job>/<outcome>).
 //   Repeats come from trigger redeliveries and retried sends, within
 //   minutes; a poll or deferral is scheduled at most SNAPCOPY_POLL_MAX_DELAY
 //   (10m) ahead. One hour covers both with margin, and since each poll
