@@ -60,7 +60,7 @@ func TestCommandsSayWhatToSet(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			getenv := func(k string) string { return c.env[k] }
 			send := sendCommand{getenv: getenv, now: e.clock.Now, newID: func() string { return "id" }, open: (&fakeSender{}).open}
-			status := statusCommand{getenv: getenv, clock: e.clock, sleep: func(context.Context, time.Duration) error { return nil }}
+			status := statusCommand{storageCommand{getenv: getenv, clock: e.clock, sleep: func(context.Context, time.Duration) error { return nil }}}
 			var out, errOut bytes.Buffer
 			err := c.run(send, status, c.args, &out, &errOut)
 			if err == nil {

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/snapcopy/snapcopy/handler/internal/blobstore"
-	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
@@ -36,17 +34,12 @@ var (
 // destination snapshot that holds a restore point into a new, ordinary
 // page blob, followed to its end, optionally verified.
 func RunRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := restoreCommand{getenv: os.Getenv, clock: clock.Real{}, sleep: sleepContext}
-	return c.run(ctx, args, stdout, stderr)
+	return restoreCommand{realSurroundings()}.run(ctx, args, stdout, stderr)
 }
 
-// restoreCommand holds what `restore` takes from its surroundings; tests
-// give it a fake clock and a sleeper that advances it.
-type restoreCommand struct {
-	getenv func(string) string
-	clock  clock.Clock
-	sleep  func(ctx context.Context, d time.Duration) error
-}
+// restoreCommand is `restore` in its surroundings; sleep waits between two
+// readings of the copy.
+type restoreCommand struct{ storageCommand }
 
 // restoreFlags are the parsed command line.
 type restoreFlags struct {
@@ -72,22 +65,13 @@ func (c restoreCommand) parse(args []string, stdout, stderr io.Writer) (restoreF
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace the -to blob if it exists")
 	fs.BoolVar(&f.verify, "verify", false, "afterwards, compare the restored blob with the restore point: page ranges and bytes")
 	fs.BoolVar(&f.json, "json", false, "print the result as JSON instead of text (no progress bar)")
-	// Not the flag's default: -h prints defaults, and this one holds a key.
-	fs.StringVar(&f.storageConnection, "connection", "", "storage connection string, Shared Key (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
 	fs.DurationVar(&f.poll, "poll", defaultRestorePoll, "time between two readings of the copy")
 	fs.DurationVar(&f.timeout, "timeout", defaultRestoreTimeout, "abort the copy if it is still pending after this")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
+	destination, err := c.parseDestination(fs, args, &f.storageConnection, stdout, stderr)
 	if err != nil {
 		return f, err
 	}
-	if f.storageConnection == "" {
-		f.storageConnection = c.getenv(config.SettingStorageConnectionString)
-	}
 	switch {
-	case len(positional) == 0:
-		return f, cli.Refuse(fs, stderr, errors.New("give the destination blob URL"))
-	case len(positional) > 1:
-		return f, cli.Refuse(fs, stderr, fmt.Errorf("one destination blob URL at a time; %q is one too many", positional[1]))
 	case to == "":
 		return f, cli.Refuse(fs, stderr, errors.New("give -to, the new blob to restore into"))
 	case (at == "") == !f.latest:
@@ -100,7 +84,7 @@ func (c restoreCommand) parse(args []string, stdout, stderr io.Writer) (restoreF
 			return f, cli.Refuse(fs, stderr, fmt.Errorf("-at: %w", err))
 		}
 	}
-	if f.destination, err = baseBlob("destination", positional[0]); err != nil {
+	if f.destination, err = baseBlob("destination", destination); err != nil {
 		return f, cli.Refuse(fs, stderr, err)
 	}
 	if f.target, err = baseBlob("-to", to); err != nil {
@@ -157,16 +141,7 @@ type restoreResult struct {
 // restore finds the restore point, copies it into the target, follows the
 // copy to its end and verifies it when asked.
 func (c restoreCommand) restore(ctx context.Context, f restoreFlags, out io.Writer) (restoreResult, error) {
-	auth, err := newStorageAuth(f.storageConnection, "-connection", c.getenv(config.SettingStorageEndpointSuffix))
-	if err != nil {
-		return restoreResult{}, err
-	}
-	for _, ref := range []copyjob.BlobRef{f.destination, f.target} {
-		if err := auth.fits(ref); err != nil {
-			return restoreResult{}, err
-		}
-	}
-	store, err := auth.store(c.clock)
+	auth, store, err := c.open(f.storageConnection, f.destination, f.target)
 	if err != nil {
 		return restoreResult{}, err
 	}

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/redact"
@@ -25,18 +23,12 @@ var errSingleReading = errors.New("one reading only (-sample 0)")
 // RunStatus is `handler status <destination blob URL>`: the chain at a
 // glance, read from the destination's properties and snapshots.
 func RunStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := statusCommand{getenv: os.Getenv, clock: clock.Real{}, sleep: sleepContext}
-	return c.run(ctx, args, stdout, stderr)
+	return statusCommand{realSurroundings()}.run(ctx, args, stdout, stderr)
 }
 
-// statusCommand holds what `status` takes from its surroundings; tests give
-// it a fake clock and a sleeper that advances that clock.
-type statusCommand struct {
-	getenv func(string) string
-	clock  clock.Clock
-	// sleep waits between the two progress readings.
-	sleep func(ctx context.Context, d time.Duration) error
-}
+// statusCommand is `status` in its surroundings; sleep waits between the
+// two progress readings.
+type statusCommand struct{ storageCommand }
 
 // statusFlags are the parsed command line.
 type statusFlags struct {
@@ -51,33 +43,18 @@ func (c statusCommand) parse(args []string, stdout, stderr io.Writer) (statusFla
 	fs := cli.NewFlagSet("status", "<destination blob URL> [flags]",
 		"Shows one destination chain: its source, the last copied snapshot, the current copy with an ETA, and every restore point.",
 		"Storage: -connection (Shared Key, e.g. the emulator's), else $"+config.SettingStorageConnectionString+", else Azure credentials (az login, a managed identity), which need Storage Blob Data Reader on the destination container.")
-	// Not the flag's default: -h prints defaults, and this one holds a key.
-	fs.StringVar(&f.storageConnection, "connection", "", "storage connection string, Shared Key (default $"+config.SettingStorageConnectionString+"; empty: Azure credentials)")
 	fs.DurationVar(&f.sample, "sample", defaultSample, "time between two progress readings for the ETA; 0 reads once")
 	fs.BoolVar(&f.json, "json", false, "print JSON instead of text")
-	positional, err := cli.Parse(fs, args, stdout, stderr)
+	destination, err := c.parseDestination(fs, args, &f.storageConnection, stdout, stderr)
 	if err != nil {
 		return f, err
 	}
-	if f.storageConnection == "" {
-		f.storageConnection = c.getenv(config.SettingStorageConnectionString)
-	}
-	switch {
-	case len(positional) == 0:
-		return f, cli.Refuse(fs, stderr, errors.New("give the destination blob URL"))
-	case len(positional) > 1:
-		return f, cli.Refuse(fs, stderr, fmt.Errorf("one destination blob URL at a time; %q is one too many", positional[1]))
-	case f.sample < 0:
+	if f.sample < 0 {
 		return f, cli.Refuse(fs, stderr, fmt.Errorf("-sample %s must not be negative", f.sample))
 	}
-	dest, query, err := copyjob.ParseBlobURL(positional[0])
-	if err != nil {
-		return f, cli.Refuse(fs, stderr, fmt.Errorf("destination: %w", err))
+	if f.destination, err = baseBlob("destination", destination); err != nil {
+		return f, cli.Refuse(fs, stderr, err)
 	}
-	if len(query) > 0 {
-		return f, cli.Refuse(fs, stderr, errors.New("destination: give the base blob URL without a query; authenticate with -connection or Azure credentials"))
-	}
-	f.destination = dest
 	return f, nil
 }
 
@@ -100,14 +77,7 @@ func (c statusCommand) run(ctx context.Context, args []string, stdout, stderr io
 // read takes one reading of the destination, and a second one f.sample
 // later while a copy is pending, to estimate its ETA.
 func (c statusCommand) read(ctx context.Context, f statusFlags) (chain, error) {
-	auth, err := newStorageAuth(f.storageConnection, "-connection", c.getenv(config.SettingStorageEndpointSuffix))
-	if err != nil {
-		return chain{}, err
-	}
-	if err := auth.fits(f.destination); err != nil {
-		return chain{}, err
-	}
-	store, err := auth.store(c.clock)
+	_, store, err := c.open(f.storageConnection, f.destination)
 	if err != nil {
 		return chain{}, err
 	}
@@ -150,16 +120,4 @@ func (r redactingWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// sleepContext waits for d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -16,24 +16,11 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
 
-// statusRun runs `status` on the env's fake clock; the sleeper advances the
-// clock instead of waiting and records what it was asked to wait.
+// statusRun runs `status` on the env's fake clock and returns what it was
+// asked to wait.
 func (e *storageEnv) statusRun(args ...string) (stdout string, slept []time.Duration, err error) {
-	c := statusCommand{
-		getenv: func(string) string { return "" },
-		clock:  e.clock,
-		sleep: func(_ context.Context, d time.Duration) error {
-			slept = append(slept, d)
-			e.clock.Advance(d)
-			return nil
-		},
-	}
-	var out, errOut bytes.Buffer
-	err = c.run(context.Background(), append([]string{"-connection", e.connectionString()}, args...), &out, &errOut)
-	if strings.Contains(out.String()+errOut.String(), "sig=") {
-		e.t.Fatalf("status printed a SAS:\n%s%s", out.String(), errOut.String())
-	}
-	return out.String(), slept, err
+	stdout, err = e.runCommand(statusCommand{e.fakeSurroundings(&slept)}.run, args)
+	return stdout, slept, err
 }
 
 // pendingChain copies a first snapshot (4 KiB, done at +4 s) and starts
@@ -176,7 +163,7 @@ func TestStatusArgumentErrors(t *testing.T) {
 func TestStatusWithTheWrongAccountKeyFailsClearly(t *testing.T) {
 	e := newStorageEnv(t)
 	other := storageemu.ConnectionString(e.baseURL, sourceAccount)
-	c := statusCommand{getenv: func(string) string { return other }, clock: e.clock}
+	c := statusCommand{storageCommand{getenv: func(string) string { return other }, clock: e.clock}}
 	err := c.run(context.Background(), []string{e.destURL}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), `"devstoreaccount1"`) || strings.Contains(err.Error(), sourceAccount.Key) {
 		t.Fatalf("got %v", err)
@@ -209,7 +196,7 @@ func TestHelpGoesToStdoutAndHidesSecretsFromTheEnvironment(t *testing.T) {
 		mentions string
 	}{
 		"send":   {sendCommand{getenv: env}.run, "-snapshot-now"},
-		"status": {statusCommand{getenv: env}.run, "-sample"},
+		"status": {statusCommand{storageCommand{getenv: env}}.run, "-sample"},
 	}
 	for name, c := range cases {
 		for _, help := range []string{"-h", "--help", "-help"} {

@@ -3,7 +3,9 @@ package ops
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +68,34 @@ func newStorageEnv(t *testing.T) *storageEnv {
 // connectionString is the destination account's, as an operator passes it.
 func (e *storageEnv) connectionString() string {
 	return storageemu.ConnectionString(e.baseURL, storageemu.DevAccount)
+}
+
+// fakeSurroundings are a storage command's on the env's fake clock, with
+// no environment: the sleeper advances the clock instead of waiting and,
+// unless slept is nil, records what it was asked to wait.
+func (e *storageEnv) fakeSurroundings(slept *[]time.Duration) storageCommand {
+	return storageCommand{
+		getenv: func(string) string { return "" },
+		clock:  e.clock,
+		sleep: func(_ context.Context, d time.Duration) error {
+			if slept != nil {
+				*slept = append(*slept, d)
+			}
+			e.clock.Advance(d)
+			return nil
+		},
+	}
+}
+
+// runCommand runs a storage command with the env's connection string and
+// fails the test if the command printed or returned a SAS.
+func (e *storageEnv) runCommand(run func(context.Context, []string, io.Writer, io.Writer) error, args []string) (stdout string, err error) {
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), append([]string{"-connection", e.connectionString()}, args...), &out, &errOut)
+	if strings.Contains(out.String()+errOut.String(), "sig=") || (err != nil && strings.Contains(err.Error(), "sig=")) {
+		e.t.Fatalf("the command printed a SAS:\n%s%s%v", out.String(), errOut.String(), err)
+	}
+	return out.String(), err
 }
 
 func (e *storageEnv) blobURL(acct storageemu.Account, containerName, name string) string {
