@@ -95,30 +95,25 @@ func newFaultTable(c *Chaos) *faultTable {
 
 // InjectFault adds a request fault; the returned func removes it.
 func (e *Emulator) InjectFault(f Fault) (remove func()) {
-	r := &faultRule{Fault: f, left: f.Times}
-	t := e.faults
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.rules = append(t.rules, r)
-	return func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		t.rules = slices.DeleteFunc(t.rules, func(x *faultRule) bool { return x == r })
-	}
+	return addRule(&e.faults.mu, &e.faults.rules, &faultRule{Fault: f, left: f.Times})
 }
 
 // InjectCopyFault adds a copy fault, applied to copies started from now on;
 // the returned func removes it.
 func (e *Emulator) InjectCopyFault(f CopyFault) (remove func()) {
-	r := &copyFaultRule{CopyFault: f, left: f.Times}
-	t := e.faults
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.copies = append(t.copies, r)
+	return addRule(&e.faults.mu, &e.faults.copies, &copyFaultRule{CopyFault: f, left: f.Times})
+}
+
+// addRule appends r to the rules mu guards and returns the func that
+// removes it again.
+func addRule[R any](mu *sync.Mutex, rules *[]*R, r *R) (remove func()) {
+	mu.Lock()
+	defer mu.Unlock()
+	*rules = append(*rules, r)
 	return func() {
-		t.mu.Lock()
-		defer t.mu.Unlock()
-		t.copies = slices.DeleteFunc(t.copies, func(x *copyFaultRule) bool { return x == r })
+		mu.Lock()
+		defer mu.Unlock()
+		*rules = slices.DeleteFunc(*rules, func(x *R) bool { return x == r })
 	}
 }
 
