@@ -35,6 +35,19 @@ func (e *Emulator) addressed(req *request) (*blobFamily, *pageBlob, *storageErro
 	return f, nil, errBlobNotFound
 }
 
+// readable finds the blob a read of its pages or bytes addresses: the base
+// blob of an incremental copy is read only through its snapshots.
+func (e *Emulator) readable(req *request) (*blobFamily, *pageBlob, *storageError) {
+	f, b, err := e.addressed(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b.snapshot == "" && b.isIncrementalCopy() {
+		return nil, nil, errNotAllowedOnIncrementalCopy
+	}
+	return f, b, nil
+}
+
 // putBlob creates or replaces a page blob (empty, of x-ms-blob-content-length)
 // or a block blob (the body). Replacing takes a new generation, which breaks
 // the incremental-copy chain of the blob's snapshots.

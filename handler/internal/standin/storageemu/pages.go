@@ -16,15 +16,11 @@ func (e *Emulator) putPage(req *request) *storageError {
 	if len(req.body)%pageSize != 0 {
 		return errPageContentUnaligned
 	}
-	b, err := e.writablePageBlob(req)
+	b, start, end, err := e.pageWriteTarget(req)
 	if err != nil {
 		return err
 	}
-	start, end, err := pageRange(req.r.Header)
-	if err != nil {
-		return err
-	}
-	if end-start+1 != int64(len(req.body)) || end >= b.size {
+	if end-start+1 != int64(len(req.body)) {
 		return errInvalidPageRange
 	}
 	if err := checkTransferMD5(req.r.Header, req.body); err != nil {
@@ -38,44 +34,44 @@ func (e *Emulator) clearPage(req *request) *storageError {
 	if req.r.ContentLength > 0 {
 		return errClearWithBody
 	}
-	b, err := e.writablePageBlob(req)
+	b, start, end, err := e.pageWriteTarget(req)
 	if err != nil {
 		return err
-	}
-	start, end, err := pageRange(req.r.Header)
-	if err != nil {
-		return err
-	}
-	if end >= b.size {
-		return errInvalidPageRange
 	}
 	b.writablePages().clear(start, end+1)
 	return touched(req, b)
 }
 
-// writablePageBlob finds the base page blob a page write addresses.
-func (e *Emulator) writablePageBlob(req *request) (*pageBlob, *storageError) {
+// pageWriteTarget finds the base page blob a page write addresses and the
+// range it writes, which must lie within the blob.
+func (e *Emulator) pageWriteTarget(req *request) (b *pageBlob, start, end int64, err *storageError) {
 	if req.t.snapshot != "" {
-		return nil, errInvalidQueryValue
+		return nil, 0, 0, errInvalidQueryValue
 	}
-	_, b, err := e.addressed(req)
+	_, b, err = e.addressed(req)
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, 0, 0, err
 	case b.isIncrementalCopy():
-		return nil, errNotAllowedOnIncrementalCopy
+		return nil, 0, 0, errNotAllowedOnIncrementalCopy
 	case b.copyPending():
-		return nil, errPendingCopy
+		return nil, 0, 0, errPendingCopy
 	case b.blobType != typePageBlob:
-		return nil, errInvalidBlobType
+		return nil, 0, 0, errInvalidBlobType
 	}
 	if cerr := checkConditions(req.r, b); cerr != nil {
-		return nil, cerr
+		return nil, 0, 0, cerr
 	}
 	if serr := checkSequenceConditions(req.r.Header, b.sequenceNumber); serr != nil {
-		return nil, serr
+		return nil, 0, 0, serr
 	}
-	return b, nil
+	if start, end, err = pageRange(req.r.Header); err != nil {
+		return nil, 0, 0, err
+	}
+	if end >= b.size {
+		return nil, 0, 0, errInvalidPageRange
+	}
+	return b, start, end, nil
 }
 
 // touched records a write and answers it.
@@ -109,12 +105,9 @@ const maxPageRangesPerResponse = 10000
 // getPageRanges lists the written ranges or, with prevsnapshot, the ranges
 // written and cleared since that snapshot of the same blob.
 func (e *Emulator) getPageRanges(req *request) *storageError {
-	f, b, err := e.addressed(req)
+	f, b, err := e.readable(req)
 	if err != nil {
 		return err
-	}
-	if b.snapshot == "" && b.isIncrementalCopy() {
-		return errNotAllowedOnIncrementalCopy
 	}
 	if b.blobType != typePageBlob {
 		return errInvalidBlobType
@@ -216,12 +209,9 @@ func pageListMarker(next int64) string {
 
 // getBlob downloads the blob or a byte range of it; unwritten pages are zeros.
 func (e *Emulator) getBlob(req *request) *storageError {
-	_, b, err := e.addressed(req)
+	_, b, err := e.readable(req)
 	if err != nil {
 		return err
-	}
-	if b.snapshot == "" && b.isIncrementalCopy() {
-		return errNotAllowedOnIncrementalCopy
 	}
 	if cerr := checkConditions(req.r, b); cerr != nil {
 		return cerr
