@@ -34,10 +34,10 @@ func TestAbortCopy(t *testing.T) {
 
 	// The chain goes on from the last successful copy.
 	p3 := f.copied(s2)
-	if !bytes.Equal(f.destSnapshotBytes(*p3.DestinationSnapshot), f.sourceSnapshotBytes(s2)) {
+	if !bytes.Equal(f.snapshotBytes(f.dest, *p3.DestinationSnapshot), f.snapshotBytes(f.source, s2)) {
 		t.Fatal("copy after abort differs from source")
 	}
-	if !bytes.Equal(f.destSnapshotBytes(*first.DestinationSnapshot), f.sourceSnapshotBytes(s1)) {
+	if !bytes.Equal(f.snapshotBytes(f.dest, *first.DestinationSnapshot), f.snapshotBytes(f.source, s1)) {
 		t.Fatal("first destination snapshot changed")
 	}
 }

@@ -70,7 +70,7 @@ func TestCopyBlobFromSnapshotWithSAS(t *testing.T) {
 	if metaValue(p.Metadata, "origin") != "s1" {
 		t.Fatalf("metadata %v", p.Metadata)
 	}
-	if !bytes.Equal(f.download(target), f.sourceSnapshotBytes(s1)) {
+	if !bytes.Equal(f.download(target), f.snapshotBytes(f.source, s1)) {
 		t.Fatal("copy differs from the source snapshot")
 	}
 	// An ordinary blob: writable, and it can be snapshotted.
@@ -91,7 +91,7 @@ func TestCopyBlobRestoresIncrementalDestinationSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
-	if !bytes.Equal(f.download(target), f.sourceSnapshotBytes(s1)) {
+	if !bytes.Equal(f.download(target), f.snapshotBytes(f.source, s1)) {
 		t.Fatal("restored blob differs from the source snapshot")
 	}
 	tp, _ := target.GetProperties(context.Background(), nil)
@@ -203,7 +203,7 @@ func TestCopyBlobOverItsBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
-	if !bytes.Equal(f.download(f.source), f.sourceSnapshotBytes(s1)) {
+	if !bytes.Equal(f.download(f.source), f.snapshotBytes(f.source, s1)) {
 		t.Fatal("base does not hold the promoted snapshot")
 	}
 	_, err := f.source.NewGetPageRangesDiffPager(&pageblob.GetPageRangesDiffOptions{PrevSnapshot: to.Ptr(s2)}).NextPage(context.Background())
@@ -225,11 +225,7 @@ func listCopy(t *testing.T, e *env, acct Account, containerName string) map[stri
 	t.Helper()
 	pager := e.service(acct).NewContainerClient(containerName).NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Copy: true}})
 	out := map[string]*container.BlobProperties{}
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, page := range allPages(t, pager) {
 		for _, b := range page.Segment.BlobItems {
 			out[*b.Name] = b.Properties
 		}
@@ -292,13 +288,8 @@ func TestPageRangesDiffBetweenDestinationSnapshots(t *testing.T) {
 	snap2, _ := f.dest.WithSnapshot(*p2.DestinationSnapshot)
 	pager := snap2.NewGetPageRangesDiffPager(&pageblob.GetPageRangesDiffOptions{PrevSnapshot: p1.DestinationSnapshot, MaxResults: to.Ptr[int32](1)})
 	var changed, cleared [][2]int64
-	pages := 0
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := allPages(t, pager)
+	for _, page := range pages {
 		for _, r := range page.PageRange {
 			changed = append(changed, [2]int64{*r.Start, *r.End})
 		}
@@ -306,8 +297,8 @@ func TestPageRangesDiffBetweenDestinationSnapshots(t *testing.T) {
 			cleared = append(cleared, [2]int64{*r.Start, *r.End})
 		}
 	}
-	if pages != 3 || !equalRanges(changed, [][2]int64{{8192, 9215}, {65536, 66047}}) || !equalRanges(cleared, [][2]int64{{0, 511}}) {
-		t.Fatalf("%d pages: changed %v cleared %v", pages, changed, cleared)
+	if len(pages) != 3 || !equalRanges(changed, [][2]int64{{8192, 9215}, {65536, 66047}}) || !equalRanges(cleared, [][2]int64{{0, 511}}) {
+		t.Fatalf("%d pages: changed %v cleared %v", len(pages), changed, cleared)
 	}
 }
 
@@ -322,14 +313,9 @@ func TestPageRangesLargeResultPages(t *testing.T) {
 		set.write(2*i*pageSize, make([]byte, pageSize)) // every other page: no two ranges touch
 	}
 	e.emu.mu.Unlock()
-	pager := pb.NewGetPageRangesPager(nil)
-	var got, pages int
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
+	pages := allPages(t, pb.NewGetPageRangesPager(nil))
+	got := 0
+	for _, page := range pages {
 		for i, r := range page.PageRange {
 			if want := int64(got+i) * 2 * pageSize; *r.Start != want {
 				t.Fatalf("range %d starts at %d, want %d", got+i, *r.Start, want)
@@ -337,7 +323,7 @@ func TestPageRangesLargeResultPages(t *testing.T) {
 		}
 		got += len(page.PageRange)
 	}
-	if got != ranges || pages != 2 {
-		t.Fatalf("%d ranges in %d answers, want %d in 2", got, pages, ranges)
+	if got != ranges || len(pages) != 2 {
+		t.Fatalf("%d ranges in %d answers, want %d in 2", got, len(pages), ranges)
 	}
 }

@@ -243,14 +243,6 @@ func (s *scenario) pageBlob(containerName, name string) *pageblob.Client {
 	return c
 }
 
-func (s *scenario) anonymous(rawURL string) *pageblob.Client {
-	c, err := pageblob.NewClientWithNoCredential(rawURL, &pageblob.ClientOptions{ClientOptions: *clientOptions()})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return c
-}
-
 func (s *scenario) sas(containerName, name, snapshot, perms string, expiry time.Time) string {
 	v := sas.BlobSignatureValues{
 		Protocol: sas.ProtocolHTTPSandHTTP, StartTime: time.Now().Add(-time.Hour), ExpiryTime: expiry,
@@ -373,7 +365,7 @@ func (s *scenario) fidelity(diskURL string, expiry time.Time) {
 		Permissions: "r", ContainerName: "diff", BlobName: "disk", ContentType: "text/plain", CacheControl: "max-age=5",
 	}
 	qp, _ := v.SignWithSharedKey(s.cred)
-	p, err = s.anonymous(diskURL+"?"+qp.Encode()).GetProperties(ctx, nil)
+	p, err = anonymousPageBlob(s.t, diskURL+"?"+qp.Encode()).GetProperties(ctx, nil)
 	detail = ""
 	if err == nil {
 		detail = *p.ContentType + " " + *p.CacheControl
@@ -446,11 +438,11 @@ func runScenario(t *testing.T, base string, advance func(time.Duration)) []obser
 	s.record("properties in missing container", "", err)
 
 	diskURL := base + "/" + DevAccountName + "/diff/disk"
-	s.read("read with sr=b SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "r", expiry)), blob.HTTPRange{})
-	s.read("read snapshot with sr=bs SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", *snap.Snapshot, "r", expiry)+"&snapshot="+*snap.Snapshot), blob.HTTPRange{})
-	s.read("read snapshot with sr=b SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "r", expiry)+"&snapshot="+*snap.Snapshot), blob.HTTPRange{})
-	s.read("read with SAS lacking read", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "w", expiry)), blob.HTTPRange{})
-	s.read("read with expired SAS", s.anonymous(diskURL+"?"+s.sas("diff", "disk", "", "r", time.Now().Add(-time.Minute))), blob.HTTPRange{})
+	s.read("read with sr=b SAS", anonymousPageBlob(s.t, diskURL+"?"+s.sas("diff", "disk", "", "r", expiry)), blob.HTTPRange{})
+	s.read("read snapshot with sr=bs SAS", anonymousPageBlob(s.t, diskURL+"?"+s.sas("diff", "disk", *snap.Snapshot, "r", expiry)+"&snapshot="+*snap.Snapshot), blob.HTTPRange{})
+	s.read("read snapshot with sr=b SAS", anonymousPageBlob(s.t, diskURL+"?"+s.sas("diff", "disk", "", "r", expiry)+"&snapshot="+*snap.Snapshot), blob.HTTPRange{})
+	s.read("read with SAS lacking read", anonymousPageBlob(s.t, diskURL+"?"+s.sas("diff", "disk", "", "w", expiry)), blob.HTTPRange{})
+	s.read("read with expired SAS", anonymousPageBlob(s.t, diskURL+"?"+s.sas("diff", "disk", "", "r", time.Now().Add(-time.Minute))), blob.HTTPRange{})
 	wrongCred, _ := blob.NewSharedKeyCredential(DevAccountName, backupAccount.Key)
 	wrong, _ := newPageBlobClient(diskURL, wrongCred)
 	_, err = wrong.GetProperties(ctx, nil)
@@ -462,8 +454,8 @@ func runScenario(t *testing.T, base string, advance func(time.Duration)) []obser
 	_, err = pub.Create(ctx, 4096, nil)
 	s.record("create public blob", "", err)
 	s.upload("upload public blob", pub, 0, pattern(6, 4096))
-	s.read("anonymous read of public blob", s.anonymous(base+"/"+DevAccountName+"/public/img"), blob.HTTPRange{})
-	s.read("anonymous read of private container", s.anonymous(diskURL), blob.HTTPRange{})
+	s.read("anonymous read of public blob", anonymousPageBlob(s.t, base+"/"+DevAccountName+"/public/img"), blob.HTTPRange{})
+	s.read("anonymous read of private container", anonymousPageBlob(s.t, diskURL), blob.HTTPRange{})
 
 	pager := svc.NewContainerClient("diff").NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Snapshots: true}})
 	listed, err := pager.NextPage(ctx)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -77,10 +78,12 @@ func (e *env) pageBlob(acct Account, containerName, blobName string) *pageblob.C
 	return c
 }
 
-func (e *env) anonymousPageBlob(rawURL string) *pageblob.Client {
+// anonymousPageBlob is a client that sends no credentials: what rawURL's
+// SAS, or the container's public access, allows.
+func anonymousPageBlob(t *testing.T, rawURL string) *pageblob.Client {
 	c, err := pageblob.NewClientWithNoCredential(rawURL, &pageblob.ClientOptions{ClientOptions: *clientOptions()})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return c
 }
@@ -141,6 +144,30 @@ func (e *env) download(pb *pageblob.Client) []byte {
 	return buf.Bytes()
 }
 
+// allPages follows a pager to its end and returns every page it answered.
+func allPages[T any](t *testing.T, pager *runtime.Pager[T]) []T {
+	t.Helper()
+	var pages []T
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, page)
+	}
+	return pages
+}
+
+// snapshotBytes downloads the snapshot of pb taken at snapshot.
+func (e *env) snapshotBytes(pb *pageblob.Client, snapshot string) []byte {
+	e.t.Helper()
+	snap, err := pb.WithSnapshot(snapshot)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.download(snap)
+}
+
 // blobSAS signs a service SAS for a blob (sr=b), or for one of its
 // snapshots (sr=bs) when snapshot is set.
 func (e *env) blobSAS(acct Account, containerName, blobName, snapshot, perms string, start, expiry time.Time) string {
@@ -182,6 +209,19 @@ func wantError(t *testing.T, err error, status int, code string) {
 	if gotStatus != status || gotCode != code {
 		t.Fatalf("got %d %q (%v), want %d %q", gotStatus, gotCode, err, status, code)
 	}
+}
+
+// wantResult wants err to be the storage error status and code, or no error
+// at all where status is 0.
+func wantResult(t *testing.T, err error, status int, code string) {
+	t.Helper()
+	if status == 0 {
+		if err != nil {
+			t.Fatalf("got %v, want success", err)
+		}
+		return
+	}
+	wantError(t, err, status, code)
 }
 
 func pattern(seed byte, n int) []byte {

@@ -187,7 +187,7 @@ func TestSASResponseOverridesAndContainerProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.anonymousPageBlob(e.blobURL(DevAccount, "cont", "disk")+"?"+qp.Encode()).GetProperties(ctx, nil)
+	p, err := anonymousPageBlob(e.t, e.blobURL(DevAccount, "cont", "disk")+"?"+qp.Encode()).GetProperties(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,12 +236,12 @@ func legacySAS(version string) string {
 func TestOlderSASVersionsAccepted(t *testing.T) {
 	e, _ := newPageEnv(t)
 	for _, v := range []string{"2012-02-12", "2013-08-15", "2015-04-05", "2018-11-09"} {
-		_, err := e.anonymousPageBlob(e.blobURL(DevAccount, "cont", "disk")+"?"+legacySAS(v)).GetProperties(context.Background(), nil)
+		_, err := anonymousPageBlob(e.t, e.blobURL(DevAccount, "cont", "disk")+"?"+legacySAS(v)).GetProperties(context.Background(), nil)
 		if err != nil {
 			t.Errorf("sv=%s: %v", v, err)
 		}
 		tampered := strings.Replace(legacySAS(v), "sp=r", "sp=rw", 1)
-		_, err = e.anonymousPageBlob(e.blobURL(DevAccount, "cont", "disk")+"?"+tampered).GetProperties(context.Background(), nil)
+		_, err = anonymousPageBlob(e.t, e.blobURL(DevAccount, "cont", "disk")+"?"+tampered).GetProperties(context.Background(), nil)
 		wantError(t, err, http.StatusForbidden, "AuthenticationFailed")
 	}
 }

@@ -59,24 +59,6 @@ func (f *copyFixture) props() blob.GetPropertiesResponse {
 	return p
 }
 
-func (f *copyFixture) destSnapshotBytes(snapshot string) []byte {
-	f.t.Helper()
-	snap, err := f.dest.WithSnapshot(snapshot)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return f.download(snap)
-}
-
-func (f *copyFixture) sourceSnapshotBytes(snapshot string) []byte {
-	f.t.Helper()
-	snap, err := f.source.WithSnapshot(snapshot)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return f.download(snap)
-}
-
 func TestIncrementalCopyFirstThenDiff(t *testing.T) {
 	f := newCopyFixture(t, Options{})
 	s1 := f.snapshot(f.source)
@@ -105,7 +87,7 @@ func TestIncrementalCopyFirstThenDiff(t *testing.T) {
 	if *p.CopyID != *resp.CopyID || *p.CopySource != f.sourceURLWith(s1) {
 		t.Fatalf("copy id %v source %v", *p.CopyID, *p.CopySource)
 	}
-	if !bytes.Equal(f.destSnapshotBytes(*p.DestinationSnapshot), f.sourceSnapshotBytes(s1)) {
+	if !bytes.Equal(f.snapshotBytes(f.dest, *p.DestinationSnapshot), f.snapshotBytes(f.source, s1)) {
 		t.Fatal("first destination snapshot differs from source snapshot")
 	}
 
@@ -124,10 +106,10 @@ func TestIncrementalCopyFirstThenDiff(t *testing.T) {
 	if *p2.CopyStatus != "success" || *p2.DestinationSnapshot <= *p.DestinationSnapshot {
 		t.Fatalf("second copy: %v, destination snapshot %v after %v", *p2.CopyStatus, *p2.DestinationSnapshot, *p.DestinationSnapshot)
 	}
-	if !bytes.Equal(f.destSnapshotBytes(*p2.DestinationSnapshot), f.sourceSnapshotBytes(s2)) {
+	if !bytes.Equal(f.snapshotBytes(f.dest, *p2.DestinationSnapshot), f.snapshotBytes(f.source, s2)) {
 		t.Fatal("second destination snapshot differs from source snapshot")
 	}
-	if !bytes.Equal(f.destSnapshotBytes(*p.DestinationSnapshot), f.sourceSnapshotBytes(s1)) {
+	if !bytes.Equal(f.snapshotBytes(f.dest, *p.DestinationSnapshot), f.snapshotBytes(f.source, s1)) {
 		t.Fatal("first destination snapshot changed")
 	}
 	if got := *p2.CopyCompletionTime; !got.Equal(testStart.Add(time.Second + 125*time.Millisecond).Truncate(time.Second)) {

@@ -20,11 +20,7 @@ func TestListBlobsWithSnapshotsAndCopy(t *testing.T) {
 	})
 	var names, snapshots []string
 	var incremental []bool
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, page := range allPages(t, pager) {
 		for _, b := range page.Segment.BlobItems {
 			names = append(names, *b.Name)
 			snap := ""
