@@ -110,34 +110,13 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 		}
 	}
 	dur := func(name string, dst *time.Duration) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is not a duration like 90s or 24h", name, v))
-				return
-			}
-			*dst = d
-		}
+		parseSetting(getenv, &errs, name, dst, time.ParseDuration, "a duration like 90s or 24h")
 	}
 	boolean := func(name string, dst *bool) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is not true or false", name, v))
-				return
-			}
-			*dst = b
-		}
+		parseSetting(getenv, &errs, name, dst, strconv.ParseBool, "true or false")
 	}
 	integer := func(name string, dst *int) {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q is not a whole number (or is far too large)", name, v))
-				return
-			}
-			*dst = n
-		}
+		parseSetting(getenv, &errs, name, dst, strconv.Atoi, "a whole number (or is far too large)")
 	}
 	list := func(name string, dst *[]string) {
 		for _, item := range strings.Split(getenv(name), ",") {
@@ -186,6 +165,21 @@ func load(getenv func(string) string, needPort bool) (Config, error) {
 		return c, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// parseSetting sets *dst from the named setting when it is set; a value
+// parse refuses adds to errs, saying what the value should have been.
+func parseSetting[T any](getenv func(string) string, errs *[]error, name string, dst *T, parse func(string) (T, error), want string) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return
+	}
+	x, err := parse(v)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s=%q is not %s", name, v, want))
+		return
+	}
+	*dst = x
 }
 
 // Validate reports every setting that is missing, malformed or
