@@ -78,12 +78,8 @@ func (s *session) attachOut(a performAttach) {
 		return
 	}
 	st, err := s.c.b.resolveStore(path)
-	if err != nil {
-		s.refuseAttach(a, &amqpError{Condition: CondNotFound, Description: err.Error()})
-		return
-	}
-	if !s.c.authorized(path) {
-		s.refuseAttach(a, unauthorized(path))
+	if refusal := s.entityRefusal(path, err); refusal != nil {
+		s.refuseAttach(a, refusal)
 		return
 	}
 	s.c.withFault(OpReceive, path, func(refusal *amqpError) {
@@ -125,12 +121,8 @@ func (s *session) attachIn(a performAttach) {
 		}
 	default:
 		n, err := s.c.b.resolveNode(path)
-		if err != nil {
-			s.refuseAttach(a, &amqpError{Condition: CondNotFound, Description: err.Error()})
-			return
-		}
-		if !s.c.authorized(path) {
-			s.refuseAttach(a, unauthorized(path))
+		if refusal := s.entityRefusal(path, err); refusal != nil {
+			s.refuseAttach(a, refusal)
 			return
 		}
 		l.kind, l.node = inEntity, n
@@ -139,6 +131,19 @@ func (s *session) attachIn(a performAttach) {
 	s.send(s.attachReply(a, l.maxSize).value(), nil)
 	l.credit = inLinkCredit
 	s.sendFlow(l.flowState())
+}
+
+// entityRefusal is why a link to the entity at path is refused: it does
+// not exist (resolveErr, the error resolving it) or no token of the
+// connection covers it; nil when neither.
+func (s *session) entityRefusal(path string, resolveErr error) *amqpError {
+	if resolveErr != nil {
+		return &amqpError{Condition: CondNotFound, Description: resolveErr.Error()}
+	}
+	if !s.c.authorized(path) {
+		return unauthorized(path)
+	}
+	return nil
 }
 
 func unauthorized(path string) *amqpError {
