@@ -189,16 +189,11 @@ func (b *Broker) CreateQueue(name string, p QueueProperties) error {
 	if err := p.validate(name); err != nil {
 		return err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	key := strings.ToLower(name)
-	if _, ok := b.nodes[key]; ok {
-		return fmt.Errorf("%w: %s", ErrEntityExists, name)
-	}
-	n := b.newNode(key, p.RequiresDuplicateDetection, p.DuplicateDetectionHistoryTimeWindow, 0)
-	n.queue = newStore(b, key, b.storeProps(p.LockDuration, p.MaxDeliveryCount, p.DefaultMessageTimeToLive, p.DeadLetteringOnMessageExpiration))
-	b.nodes[key] = n
-	return nil
+	return b.addNode(name, func(key string) *node {
+		n := b.newNode(key, p.RequiresDuplicateDetection, p.DuplicateDetectionHistoryTimeWindow, 0)
+		n.queue = newStore(b, key, b.storeProps(p.LockDuration, p.MaxDeliveryCount, p.DefaultMessageTimeToLive, p.DeadLetteringOnMessageExpiration))
+		return n
+	})
 }
 
 // CreateTopic adds a topic without subscriptions.
@@ -206,15 +201,24 @@ func (b *Broker) CreateTopic(name string, p TopicProperties) error {
 	if err := validateName(name); err != nil {
 		return err
 	}
+	return b.addNode(name, func(key string) *node {
+		n := b.newNode(key, p.RequiresDuplicateDetection, p.DuplicateDetectionHistoryTimeWindow, p.DefaultMessageTimeToLive)
+		n.subs = map[string]*subscription{}
+		return n
+	})
+}
+
+// addNode adds the queue or topic build makes under name (its key, in
+// lower case: entity names are case-insensitive) unless an entity of that
+// name exists.
+func (b *Broker) addNode(name string, build func(key string) *node) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	key := strings.ToLower(name)
 	if _, ok := b.nodes[key]; ok {
 		return fmt.Errorf("%w: %s", ErrEntityExists, name)
 	}
-	n := b.newNode(key, p.RequiresDuplicateDetection, p.DuplicateDetectionHistoryTimeWindow, p.DefaultMessageTimeToLive)
-	n.subs = map[string]*subscription{}
-	b.nodes[key] = n
+	b.nodes[key] = build(key)
 	return nil
 }
 
