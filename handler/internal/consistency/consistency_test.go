@@ -3,10 +3,10 @@ package consistency
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +164,7 @@ func TestLocalSettingsListEverySetting(t *testing.T) {
 	}
 	settings := declaredSettings(t)
 	p := &problems{t: t}
-	for _, name := range sortedKeys(settings) {
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
 		if _, ok := doc.Values[name]; !ok && name != config.SettingPort {
 			p.addf("%s lacks %s (%s in %s)", rel, name, settings[name], settingsFile)
 		}
@@ -172,7 +172,7 @@ func TestLocalSettingsListEverySetting(t *testing.T) {
 	if _, ok := doc.Values[config.SettingPort]; ok {
 		p.addf("%s sets %s, which the Functions host owns", rel, config.SettingPort)
 	}
-	for _, name := range sortedKeys(doc.Values) {
+	for _, name := range slices.Sorted(maps.Keys(doc.Values)) {
 		if strings.HasPrefix(name, "SNAPCOPY_") && settings[name] == "" {
 			p.addf("%s sets %s, which %s does not declare", rel, name, settingsFile)
 		}
@@ -248,7 +248,7 @@ func TestInfraSetsExactlyTheSettingsTheCodeReads(t *testing.T) {
 	app := loadInfraApp(t)
 	settings := declaredSettings(t)
 	p := &problems{t: t}
-	for _, name := range sortedKeys(settings) {
+	for _, name := range slices.Sorted(maps.Keys(settings)) {
 		_, set := app.settings[name]
 		why, skip := notInAzure[name]
 		switch {
@@ -258,7 +258,7 @@ func TestInfraSetsExactlyTheSettingsTheCodeReads(t *testing.T) {
 			p.addf("%s app settings lack %s (%s in %s)", app.file.path, name, settings[name], settingsFile)
 		}
 	}
-	for _, name := range sortedKeys(app.settings) {
+	for _, name := range slices.Sorted(maps.Keys(app.settings)) {
 		if settings[name] == "" && !hostOwned.MatchString(name) {
 			p.addf("%s app settings set %s, which neither %s declares nor the Functions host reads", app.file.path, name, settingsFile)
 		}
@@ -295,7 +295,7 @@ func TestInfraDefaultsLoadLikeConfigDefaults(t *testing.T) {
 	}
 	p := &problems{t: t}
 	checked := 0
-	for _, name := range sortedKeys(app.settings) {
+	for _, name := range slices.Sorted(maps.Keys(app.settings)) {
 		if !strings.HasPrefix(name, "SNAPCOPY_") {
 			continue
 		}
@@ -406,15 +406,6 @@ func hasRoleOn(resources []bicepResourceBlock, symbol string, roles ...string) b
 	return false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // TestParametersFileMatchesTemplate keeps the example parameters usable:
 // every key is a parameter of main.bicep and every parameter without a
 // default has a value.
@@ -429,12 +420,12 @@ func TestParametersFileMatchesTemplate(t *testing.T) {
 	app := loadInfraApp(t)
 	params := app.file.paramDefaults()
 	p := &problems{t: t}
-	for _, name := range sortedKeys(doc.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(doc.Parameters)) {
 		if _, ok := params[name]; !ok {
 			p.addf("%s sets %s, which %s does not declare", rel, name, app.file.path)
 		}
 	}
-	for _, name := range sortedKeys(params) {
+	for _, name := range slices.Sorted(maps.Keys(params)) {
 		if _, ok := doc.Parameters[name]; !ok && params[name] == "" {
 			p.addf("%s lacks %s, a parameter of %s without a default", rel, name, app.file.path)
 		}

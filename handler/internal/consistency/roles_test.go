@@ -1,6 +1,7 @@
 package consistency
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -178,7 +179,7 @@ func TestInfraStorageRolesScopedAsClaimed(t *testing.T) {
 	}
 	got := src.assignments()
 	if len(got) != len(want) {
-		p.addf("%s: %d role assignments, want %d (%v)", src.path, len(got), len(want), sortedKeys(want))
+		p.addf("%s: %d role assignments, want %d (%v)", src.path, len(got), len(want), slices.Sorted(maps.Keys(want)))
 	}
 	for _, a := range got {
 		w, ok := want[a.role]

@@ -2,6 +2,7 @@ package busemu
 
 import (
 	"container/heap"
+	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -87,7 +88,7 @@ func (n *node) enqueue(m *message, now time.Time) {
 		n.queue.add(newStored(m, seq, now, n.queue.ttlFor(m, n.defaultTTL)))
 		return
 	}
-	for _, name := range sortedKeys(n.subs) {
+	for _, name := range slices.Sorted(maps.Keys(n.subs)) {
 		sub := n.subs[name]
 		if sub.filter.matches(m) {
 			sub.store.add(newStored(m.clone(), seq, now, sub.store.ttlFor(m, n.defaultTTL)))
@@ -110,7 +111,7 @@ func (n *node) stores() []*store {
 	if n.queue != nil {
 		out = append(out, n.queue, n.queue.dlq)
 	}
-	for _, name := range sortedKeys(n.subs) {
+	for _, name := range slices.Sorted(maps.Keys(n.subs)) {
 		out = append(out, n.subs[name].store, n.subs[name].store.dlq)
 	}
 	return out
@@ -140,13 +141,4 @@ func (f *CorrelationFilter) matches(m *message) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

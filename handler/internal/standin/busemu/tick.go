@@ -1,6 +1,8 @@
 package busemu
 
 import (
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -27,7 +29,7 @@ func (b *Broker) tickLocked() {
 
 func (b *Broker) applyDue() {
 	now := b.now()
-	for _, name := range sortedKeys(b.nodes) {
+	for _, name := range slices.Sorted(maps.Keys(b.nodes)) {
 		n := b.nodes[name]
 		n.activateDue(now)
 		for _, s := range n.stores() {

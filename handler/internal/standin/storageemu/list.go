@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/xml"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -62,12 +63,7 @@ func (m listedMetadata) MarshalXML(enc *xml.Encoder, start xml.StartElement) err
 	if err := enc.EncodeToken(start); err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if err := enc.EncodeElement(m[k], xml.StartElement{Name: xml.Name{Local: k}}); err != nil {
 			return err
 		}
