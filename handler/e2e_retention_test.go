@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 )
 
@@ -16,11 +16,7 @@ func (s *stack) listedSnapshots(containerName, blob string) []string {
 	s.t.Helper()
 	pager := s.container(containerName).NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(blob), Include: container.ListBlobsInclude{Snapshots: true}})
 	var out []string
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			s.t.Fatal(err)
-		}
+	for _, page := range blobtest.AllPages(s.t, pager) {
 		for _, item := range page.Segment.BlobItems {
 			if *item.Name == blob && item.Snapshot != nil {
 				out = append(out, *item.Snapshot)
@@ -75,7 +71,7 @@ func TestEndToEndRetention(t *testing.T) {
 	}
 	dest := s.pageBlob("backups", "vm1.vhd")
 	for _, sn := range snaps[3:] {
-		if !bytes.Equal(s.download(dest, completed[sn]), s.download(src, sn)) {
+		if !bytes.Equal(blobtest.Download(s.t, dest, completed[sn]), blobtest.Download(s.t, src, sn)) {
 			t.Errorf("kept restore point %s differs from source snapshot %s", completed[sn], sn)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
 	"github.com/snapcopy/snapcopy/handler/internal/app"
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/bus"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -173,21 +173,6 @@ func (s *stack) events() []event {
 	return out
 }
 
-func (s *stack) download(pb *pageblob.Client, snapshot string) []byte {
-	s.t.Helper()
-	c, err := pb.WithSnapshot(snapshot)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	resp, err := c.DownloadStream(context.Background(), nil)
-	if err != nil {
-		s.t.Fatalf("download %s: %v", snapshot, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return b
-}
-
 func (s *stack) checkNoSecretsOrDeadLetters() {
 	s.t.Helper()
 	for _, l := range redacttest.Leaks(s.logs.String()) {
@@ -230,7 +215,7 @@ func TestEndToEndChain(t *testing.T) {
 			t.Fatalf("event %d: %s for %v, want Completed for %s", i, e.Type, e.Data["sourceSnapshot"], snaps[i])
 		}
 		dst, _ := e.Data["destinationSnapshot"].(string)
-		if !bytes.Equal(s.download(dest, dst), s.download(src, snaps[i])) {
+		if !bytes.Equal(blobtest.Download(s.t, dest, dst), blobtest.Download(s.t, src, snaps[i])) {
 			t.Errorf("destination snapshot %s differs from source snapshot %s", dst, snaps[i])
 		}
 	}
@@ -338,7 +323,7 @@ func TestEndToEndTriggerEventTypes(t *testing.T) {
 			switch c.wantType {
 			case "Completed":
 				dst, _ := e.Data["destinationSnapshot"].(string)
-				if !bytes.Equal(s.download(s.pageBlob("backups", "vm.vhd"), dst), s.download(src, snap)) {
+				if !bytes.Equal(blobtest.Download(s.t, s.pageBlob("backups", "vm.vhd"), dst), blobtest.Download(s.t, src, snap)) {
 					t.Errorf("destination snapshot %s differs from source snapshot %s", dst, snap)
 				}
 			case "Rejected":

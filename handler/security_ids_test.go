@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
@@ -72,7 +73,7 @@ func TestSecurityPreemptedDeferralEndToEnd(t *testing.T) {
 			t.Fatalf("snapshot %s: no Completed after %d forged deferral ids; events: %v", snap, len(forged), s.eventIDs())
 		}
 		dst, _ := e.Data["destinationSnapshot"].(string)
-		if !bytes.Equal(s.download(s.pageBlob("backups", "vm.vhd"), dst), s.download(src, snap)) {
+		if !bytes.Equal(blobtest.Download(s.t, s.pageBlob("backups", "vm.vhd"), dst), blobtest.Download(s.t, src, snap)) {
 			t.Errorf("snapshot %s: destination snapshot %s holds other bytes", snap, dst)
 		}
 	}
@@ -103,7 +104,7 @@ func TestSecurityPreemptedPollEndToEnd(t *testing.T) {
 		t.Fatalf("no Completed after %d forged poll ids; events: %v", len(forged), s.eventIDs())
 	}
 	dst, _ := e.Data["destinationSnapshot"].(string)
-	if !bytes.Equal(s.download(s.pageBlob("backups", "vm.vhd"), dst), s.download(src, snap)) {
+	if !bytes.Equal(blobtest.Download(s.t, s.pageBlob("backups", "vm.vhd"), dst), blobtest.Download(s.t, src, snap)) {
 		t.Errorf("destination snapshot %s holds other bytes", dst)
 	}
 	s.checkForgedRejected(len(forged))

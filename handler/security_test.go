@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
@@ -162,7 +163,7 @@ func TestSecurityForgedPollsEndToEnd(t *testing.T) {
 		t.Fatalf("the genuine copy of S2 published no Completed: %+v", s.events())
 	}
 	dst, _ := genuine.Data["destinationSnapshot"].(string)
-	if !bytes.Equal(s.download(s.pageBlob("backups", "vm.vhd"), dst), s.download(src, s2)) {
+	if !bytes.Equal(blobtest.Download(s.t, s.pageBlob("backups", "vm.vhd"), dst), blobtest.Download(s.t, src, s2)) {
 		t.Fatalf("S2's Completed names destination snapshot %s, whose bytes are not S2's", dst)
 	}
 	s.checkNoSecretsOrDeadLetters()

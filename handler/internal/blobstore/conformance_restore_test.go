@@ -18,6 +18,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 )
 
 // The storage operations a backup's restore and retention rely on, run with
@@ -45,7 +47,7 @@ func scenarioRestoreFromDestinationSnapshot(t *testing.T, tg *target) {
 	if want := "1048576/1048576"; deref(p.CopyProgress) != want {
 		t.Fatalf("progress %q, want %q", deref(p.CopyProgress), want)
 	}
-	if !bytes.Equal(f.download(restored, ""), f.snapshotBytes[s1]) {
+	if !bytes.Equal(blobtest.Download(f.t, restored, ""), f.snapshotBytes[s1]) {
 		t.Fatal("restored blob differs from the source snapshot")
 	}
 	listed := f.listed("restored.vhd")
@@ -96,7 +98,7 @@ func scenarioDeleteDestinationSnapshots(t *testing.T, tg *target) {
 	_, err = snap1.Delete(ctx, nil)
 	wantStatus(t, err, http.StatusNotFound, "BlobNotFound")
 	snap2, _ := dest.WithSnapshot(d2.DestinationSnapshot)
-	if !bytes.Equal(f.download(dest, d2.DestinationSnapshot), f.snapshotBytes[s2]) {
+	if !bytes.Equal(blobtest.Download(f.t, dest, d2.DestinationSnapshot), f.snapshotBytes[s2]) {
 		t.Fatal("the remaining destination snapshot changed")
 	}
 	// The chain goes on without the deleted restore point.
@@ -113,7 +115,6 @@ func scenarioDeleteDestinationSnapshots(t *testing.T, tg *target) {
 // bytes: every page that differs is reported, every page outside the report
 // is equal.
 func scenarioDiffBetweenDestinationSnapshots(t *testing.T, tg *target) {
-	ctx := context.Background()
 	f := newFixture(t, tg)
 	d1 := f.copyAndWait(f.writeAndSnapshot(0, 8192, 512*1024), true)
 	secondWrites := []int64{4096, 8192, 900 * 1024}
@@ -125,13 +126,8 @@ func scenarioDiffBetweenDestinationSnapshots(t *testing.T, tg *target) {
 	}
 	pager := newer.NewGetPageRangesDiffPager(&pageblob.GetPageRangesDiffOptions{PrevSnapshot: to.Ptr(d1.DestinationSnapshot), MaxResults: to.Ptr[int32](1)})
 	reported := map[int64]bool{}
-	answers := 0
-	for pager.More() {
-		page, err := pager.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("page ranges diff: %v", err)
-		}
-		answers++
+	answers := blobtest.AllPages(t, pager)
+	for _, page := range answers {
 		for _, r := range page.PageRange {
 			markPages(reported, deref(r.Start), deref(r.End))
 		}
@@ -139,10 +135,10 @@ func scenarioDiffBetweenDestinationSnapshots(t *testing.T, tg *target) {
 			markPages(reported, deref(r.Start), deref(r.End))
 		}
 	}
-	if answers < 2 {
-		t.Fatalf("%d answers for maxresults=1: NextMarker was not followed", answers)
+	if len(answers) < 2 {
+		t.Fatalf("%d answers for maxresults=1: NextMarker was not followed", len(answers))
 	}
-	older, newerBytes := f.download(dest, d1.DestinationSnapshot), f.download(dest, d2.DestinationSnapshot)
+	older, newerBytes := blobtest.Download(f.t, dest, d1.DestinationSnapshot), blobtest.Download(f.t, dest, d2.DestinationSnapshot)
 	for off := int64(0); off < diskSize; off += 512 {
 		differs := !bytes.Equal(older[off:off+512], newerBytes[off:off+512])
 		if differs && !reported[off] {
@@ -183,11 +179,7 @@ func (f *fixture) waitForCopy(c *pageblob.Client) blob.GetPropertiesResponse {
 func (f *fixture) listed(name string) *container.BlobProperties {
 	f.t.Helper()
 	pager := f.dstContainer.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(name), Include: container.ListBlobsInclude{Copy: true}})
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			f.t.Fatal(err)
-		}
+	for _, page := range blobtest.AllPages(f.t, pager) {
 		for _, b := range page.Segment.BlobItems {
 			if deref(b.Name) == name && b.Snapshot == nil {
 				return b.Properties

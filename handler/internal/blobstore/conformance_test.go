@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/clock"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
@@ -167,26 +167,8 @@ func (f *fixture) writeAndSnapshot(offsets ...int64) string {
 		f.t.Fatal(err)
 	}
 	snap := deref(resp.Snapshot)
-	f.snapshotBytes[snap] = f.download(f.sourceClient, snap)
+	f.snapshotBytes[snap] = blobtest.Download(f.t, f.sourceClient, snap)
 	return snap
-}
-
-func (f *fixture) download(c *pageblob.Client, snapshot string) []byte {
-	f.t.Helper()
-	sc, err := c.WithSnapshot(snapshot)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	resp, err := sc.DownloadStream(context.Background(), nil)
-	if err != nil {
-		f.t.Fatalf("download %s: %v", snapshot, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return b
 }
 
 // copyAndWait starts a copy and lets time pass until it ends.
@@ -239,7 +221,7 @@ func scenarioFirstThenDiff(t *testing.T, tg *target) {
 	}
 	destClient := f.dstContainer.NewPageBlobClient("disk.vhd")
 	for src, dst := range map[string]string{s1: d1.DestinationSnapshot, s2: d2.DestinationSnapshot} {
-		if !bytes.Equal(f.download(destClient, dst), f.snapshotBytes[src]) {
+		if !bytes.Equal(blobtest.Download(f.t, destClient, dst), f.snapshotBytes[src]) {
 			t.Errorf("destination snapshot %s differs from source snapshot %s", dst, src)
 		}
 	}
@@ -356,7 +338,7 @@ func scenarioPrune(t *testing.T, tg *target) {
 		t.Fatalf("copy after pruning: %+v", d3)
 	}
 	destClient := f.dstContainer.NewPageBlobClient("disk.vhd")
-	if !bytes.Equal(f.download(destClient, d3.DestinationSnapshot), f.snapshotBytes[s3]) {
+	if !bytes.Equal(blobtest.Download(f.t, destClient, d3.DestinationSnapshot), f.snapshotBytes[s3]) {
 		t.Fatal("the restore point copied after pruning differs from its source snapshot")
 	}
 }

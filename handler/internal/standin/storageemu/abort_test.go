@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 )
 
 func TestAbortCopy(t *testing.T) {
@@ -34,10 +36,10 @@ func TestAbortCopy(t *testing.T) {
 
 	// The chain goes on from the last successful copy.
 	p3 := f.copied(s2)
-	if !bytes.Equal(f.snapshotBytes(f.dest, *p3.DestinationSnapshot), f.snapshotBytes(f.source, s2)) {
+	if !bytes.Equal(blobtest.Download(f.t, f.dest, *p3.DestinationSnapshot), blobtest.Download(f.t, f.source, s2)) {
 		t.Fatal("copy after abort differs from source")
 	}
-	if !bytes.Equal(f.snapshotBytes(f.dest, *first.DestinationSnapshot), f.snapshotBytes(f.source, s1)) {
+	if !bytes.Equal(blobtest.Download(f.t, f.dest, *first.DestinationSnapshot), blobtest.Download(f.t, f.source, s1)) {
 		t.Fatal("first destination snapshot changed")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 )
 
 // TestConcurrentChains runs independent copy chains in parallel (go test
@@ -51,7 +53,7 @@ func TestConcurrentChains(t *testing.T) {
 					if *p.CopyStatus == "success" {
 						srcSnap, _ := src.WithSnapshot(*snap.Snapshot)
 						dstSnap, _ := dst.WithSnapshot(*p.DestinationSnapshot)
-						if !bytes.Equal(f.download(srcSnap), f.download(dstSnap)) {
+						if !bytes.Equal(blobtest.Download(f.t, srcSnap, ""), blobtest.Download(f.t, dstSnap, "")) {
 							t.Errorf("%s round %d: destination snapshot differs", name, round)
 						}
 						break

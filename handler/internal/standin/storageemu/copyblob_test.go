@@ -13,6 +13,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 )
 
 // snapshotURL is a snapshot's URL with an optional SAS query.
@@ -70,7 +72,7 @@ func TestCopyBlobFromSnapshotWithSAS(t *testing.T) {
 	if metaValue(p.Metadata, "origin") != "s1" {
 		t.Fatalf("metadata %v", p.Metadata)
 	}
-	if !bytes.Equal(f.download(target), f.snapshotBytes(f.source, s1)) {
+	if !bytes.Equal(blobtest.Download(f.t, target, ""), blobtest.Download(f.t, f.source, s1)) {
 		t.Fatal("copy differs from the source snapshot")
 	}
 	// An ordinary blob: writable, and it can be snapshotted.
@@ -91,7 +93,7 @@ func TestCopyBlobRestoresIncrementalDestinationSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
-	if !bytes.Equal(f.download(target), f.snapshotBytes(f.source, s1)) {
+	if !bytes.Equal(blobtest.Download(f.t, target, ""), blobtest.Download(f.t, f.source, s1)) {
 		t.Fatal("restored blob differs from the source snapshot")
 	}
 	tp, _ := target.GetProperties(context.Background(), nil)
@@ -203,7 +205,7 @@ func TestCopyBlobOverItsBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Hour)
-	if !bytes.Equal(f.download(f.source), f.snapshotBytes(f.source, s1)) {
+	if !bytes.Equal(blobtest.Download(f.t, f.source, ""), blobtest.Download(f.t, f.source, s1)) {
 		t.Fatal("base does not hold the promoted snapshot")
 	}
 	_, err := f.source.NewGetPageRangesDiffPager(&pageblob.GetPageRangesDiffOptions{PrevSnapshot: to.Ptr(s2)}).NextPage(context.Background())
@@ -225,7 +227,7 @@ func listCopy(t *testing.T, e *env, acct Account, containerName string) map[stri
 	t.Helper()
 	pager := e.service(acct).NewContainerClient(containerName).NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Copy: true}})
 	out := map[string]*container.BlobProperties{}
-	for _, page := range allPages(t, pager) {
+	for _, page := range blobtest.AllPages(t, pager) {
 		for _, b := range page.Segment.BlobItems {
 			out[*b.Name] = b.Properties
 		}
@@ -288,7 +290,7 @@ func TestPageRangesDiffBetweenDestinationSnapshots(t *testing.T) {
 	snap2, _ := f.dest.WithSnapshot(*p2.DestinationSnapshot)
 	pager := snap2.NewGetPageRangesDiffPager(&pageblob.GetPageRangesDiffOptions{PrevSnapshot: p1.DestinationSnapshot, MaxResults: to.Ptr[int32](1)})
 	var changed, cleared [][2]int64
-	pages := allPages(t, pager)
+	pages := blobtest.AllPages(t, pager)
 	for _, page := range pages {
 		for _, r := range page.PageRange {
 			changed = append(changed, [2]int64{*r.Start, *r.End})
@@ -313,7 +315,7 @@ func TestPageRangesLargeResultPages(t *testing.T) {
 		set.write(2*i*pageSize, make([]byte, pageSize)) // every other page: no two ranges touch
 	}
 	e.emu.mu.Unlock()
-	pages := allPages(t, pb.NewGetPageRangesPager(nil))
+	pages := blobtest.AllPages(t, pb.NewGetPageRangesPager(nil))
 	got := 0
 	for _, page := range pages {
 		for i, r := range page.PageRange {

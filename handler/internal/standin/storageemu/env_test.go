@@ -10,7 +10,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -127,45 +126,6 @@ func (e *env) snapshot(pb *pageblob.Client) string {
 		e.t.Fatalf("snapshot: %v", err)
 	}
 	return *resp.Snapshot
-}
-
-// download reads a whole blob (or snapshot) through the client.
-func (e *env) download(pb *pageblob.Client) []byte {
-	e.t.Helper()
-	resp, err := pb.DownloadStream(context.Background(), nil)
-	if err != nil {
-		e.t.Fatalf("download: %v", err)
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		e.t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// allPages follows a pager to its end and returns every page it answered.
-func allPages[T any](t *testing.T, pager *runtime.Pager[T]) []T {
-	t.Helper()
-	var pages []T
-	for pager.More() {
-		page, err := pager.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages = append(pages, page)
-	}
-	return pages
-}
-
-// snapshotBytes downloads the snapshot of pb taken at snapshot.
-func (e *env) snapshotBytes(pb *pageblob.Client, snapshot string) []byte {
-	e.t.Helper()
-	snap, err := pb.WithSnapshot(snapshot)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return e.download(snap)
 }
 
 // blobSAS signs a service SAS for a blob (sr=b), or for one of its

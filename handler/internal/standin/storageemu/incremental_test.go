@@ -9,6 +9,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
+
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 )
 
 const diskSize = 1 << 20
@@ -87,7 +89,7 @@ func TestIncrementalCopyFirstThenDiff(t *testing.T) {
 	if *p.CopyID != *resp.CopyID || *p.CopySource != f.sourceURLWith(s1) {
 		t.Fatalf("copy id %v source %v", *p.CopyID, *p.CopySource)
 	}
-	if !bytes.Equal(f.snapshotBytes(f.dest, *p.DestinationSnapshot), f.snapshotBytes(f.source, s1)) {
+	if !bytes.Equal(blobtest.Download(f.t, f.dest, *p.DestinationSnapshot), blobtest.Download(f.t, f.source, s1)) {
 		t.Fatal("first destination snapshot differs from source snapshot")
 	}
 
@@ -106,10 +108,10 @@ func TestIncrementalCopyFirstThenDiff(t *testing.T) {
 	if *p2.CopyStatus != "success" || *p2.DestinationSnapshot <= *p.DestinationSnapshot {
 		t.Fatalf("second copy: %v, destination snapshot %v after %v", *p2.CopyStatus, *p2.DestinationSnapshot, *p.DestinationSnapshot)
 	}
-	if !bytes.Equal(f.snapshotBytes(f.dest, *p2.DestinationSnapshot), f.snapshotBytes(f.source, s2)) {
+	if !bytes.Equal(blobtest.Download(f.t, f.dest, *p2.DestinationSnapshot), blobtest.Download(f.t, f.source, s2)) {
 		t.Fatal("second destination snapshot differs from source snapshot")
 	}
-	if !bytes.Equal(f.snapshotBytes(f.dest, *p.DestinationSnapshot), f.snapshotBytes(f.source, s1)) {
+	if !bytes.Equal(blobtest.Download(f.t, f.dest, *p.DestinationSnapshot), blobtest.Download(f.t, f.source, s1)) {
 		t.Fatal("first destination snapshot changed")
 	}
 	if got := *p2.CopyCompletionTime; !got.Equal(testStart.Add(time.Second + 125*time.Millisecond).Truncate(time.Second)) {

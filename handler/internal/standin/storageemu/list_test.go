@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 )
 
 func TestListBlobsWithSnapshotsAndCopy(t *testing.T) {
@@ -20,7 +22,7 @@ func TestListBlobsWithSnapshotsAndCopy(t *testing.T) {
 	})
 	var names, snapshots []string
 	var incremental []bool
-	for _, page := range allPages(t, pager) {
+	for _, page := range blobtest.AllPages(t, pager) {
 		for _, b := range page.Segment.BlobItems {
 			names = append(names, *b.Name)
 			snap := ""

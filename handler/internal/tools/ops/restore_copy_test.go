@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 )
 
@@ -18,7 +19,7 @@ func TestRestoreLatestWithVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.read(e.pageBlob(storageemu.DevAccount, target), ""); !bytes.Equal(got, e.read(e.source, snaps[1])) {
+	if got := blobtest.Download(e.t, e.pageBlob(storageemu.DevAccount, target), ""); !bytes.Equal(got, blobtest.Download(e.t, e.source, snaps[1])) {
 		t.Fatal("the restored blob differs from the newest source snapshot")
 	}
 	// 64 KiB at 1 KiB/s, read every 2 s: the bar moves and shows an ETA.
@@ -50,7 +51,7 @@ func TestRestoreByTimeAsJSONAndOverwrite(t *testing.T) {
 	if res.RestorePoint.SourceSnapshot != snaps[0] || res.Status != "success" || res.Verified == nil || res.Verified.Bytes != 4096 || res.Target != target {
 		t.Fatalf("result %+v", res)
 	}
-	if got := e.read(e.pageBlob(storageemu.DevAccount, target), ""); !bytes.Equal(got, e.read(e.source, snaps[0])) {
+	if got := blobtest.Download(e.t, e.pageBlob(storageemu.DevAccount, target), ""); !bytes.Equal(got, blobtest.Download(e.t, e.source, snaps[0])) {
 		t.Fatal("the overwritten blob differs from the first source snapshot")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
+	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/cli"
 )
@@ -37,23 +37,6 @@ func copiedChain(t *testing.T) (*storageEnv, []string) {
 
 func (e *storageEnv) targetURL(name string) string {
 	return e.blobURL(storageemu.DevAccount, "backups", name)
-}
-
-func (e *storageEnv) read(c *pageblob.Client, snapshot string) []byte {
-	e.t.Helper()
-	if snapshot != "" {
-		var err error
-		if c, err = c.WithSnapshot(snapshot); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	resp, err := c.DownloadStream(context.Background(), nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return b
 }
 
 func TestRestoreRefusesWhatItCannotDo(t *testing.T) {
@@ -93,7 +76,7 @@ func TestRestoreRefusesWhatItCannotDo(t *testing.T) {
 			}
 		})
 	}
-	if got := e.read(e.pageBlob(storageemu.DevAccount, existing), ""); len(got) != 4096 || !bytes.Equal(got, make([]byte, 4096)) {
+	if got := blobtest.Download(e.t, e.pageBlob(storageemu.DevAccount, existing), ""); len(got) != 4096 || !bytes.Equal(got, make([]byte, 4096)) {
 		t.Fatal("the existing target was touched")
 	}
 }
