@@ -137,18 +137,9 @@ func newFixture(t *testing.T, tg *target) *fixture {
 	if _, err := f.sourceClient.Create(ctx, diskSize, nil); err != nil {
 		t.Fatal(err)
 	}
-	f.source = mustRef(t, f.sourceClient.URL())
-	f.dest = mustRef(t, f.dstContainer.NewPageBlobClient("disk.vhd").URL())
+	f.source = ref(t, f.sourceClient.URL())
+	f.dest = ref(t, f.dstContainer.NewPageBlobClient("disk.vhd").URL())
 	return f
-}
-
-func mustRef(t *testing.T, raw string) copyjob.BlobRef {
-	t.Helper()
-	r, _, err := copyjob.ParseBlobURL(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // writeAndSnapshot writes random 4 KiB pages at offsets and snapshots.
@@ -252,18 +243,23 @@ func scenarioFirstThenDiff(t *testing.T, tg *target) {
 	// Ascending order only: the older snapshot is refused.
 	sas, _ := tg.store.SourceSAS(ctx, f.source)
 	_, err = tg.store.StartCopy(ctx, f.dest, f.source, s1, sas, false)
-	if se, ok := err.(*copyjob.StartError); !ok || se.Kind != copyjob.StartErrEarlier {
-		t.Fatalf("copying an older snapshot: %v", err)
-	}
+	wantStartKind(t, err, copyjob.StartErrEarlier, "copying an older snapshot")
 	if tg.pendingObservable {
 		s3 := f.writeAndSnapshot(0)
 		if _, err := tg.store.StartCopy(ctx, f.dest, f.source, s3, sas, false); err != nil {
 			t.Fatal(err)
 		}
 		_, err := tg.store.StartCopy(ctx, f.dest, f.source, s3, sas, false)
-		if se, ok := err.(*copyjob.StartError); !ok || se.Kind != copyjob.StartErrPending {
-			t.Fatalf("second start while pending: %v", err)
-		}
+		wantStartKind(t, err, copyjob.StartErrPending, "second start while pending")
+	}
+}
+
+// wantStartKind fails the test unless err is a *copyjob.StartError of kind;
+// what says what the copy tried.
+func wantStartKind(t *testing.T, err error, kind copyjob.StartErrorKind, what string) {
+	t.Helper()
+	if se, ok := err.(*copyjob.StartError); !ok || se.Kind != kind {
+		t.Fatalf("%s: %v", what, err)
 	}
 }
 
@@ -280,9 +276,7 @@ func scenarioConflict(t *testing.T, tg *target) {
 	}
 	sas, _ := tg.store.SourceSAS(ctx, f.source)
 	_, err = tg.store.StartCopy(ctx, f.dest, f.source, s1, sas, false)
-	if se, ok := err.(*copyjob.StartError); !ok || se.Kind != copyjob.StartErrConflict {
-		t.Fatalf("copy onto an ordinary blob: %v", err)
-	}
+	wantStartKind(t, err, copyjob.StartErrConflict, "copy onto an ordinary blob")
 }
 
 func scenarioBadSAS(t *testing.T, tg *target) {
