@@ -6,6 +6,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/pageblob"
 
 	"github.com/snapcopy/snapcopy/handler/internal/blobtest"
 	"github.com/snapcopy/snapcopy/handler/internal/config"
@@ -26,6 +27,17 @@ func (s *stack) listedSnapshots(containerName, blob string) []string {
 	return out
 }
 
+// copyGeneration writes generation gen of src (a page of gen+1 at gen×8 KiB),
+// snapshots it, sends the snapshot and runs the stack; it returns the
+// snapshot.
+func (s *stack) copyGeneration(src *pageblob.Client, gen int) string {
+	s.t.Helper()
+	snap := s.writeAndSnapshot(src, int64(gen)*8192, byte(gen+1))
+	s.sendSnapshot("e"+snap, src, snap)
+	s.run()
+	return snap
+}
+
 // TestEndToEndRetention runs a chain of five generations with
 // SNAPCOPY_RETAIN_LAST=2 through the real Retention function: each
 // Completed event prunes the chain to its two newest restore points.
@@ -34,9 +46,7 @@ func TestEndToEndRetention(t *testing.T) {
 	src := s.disk("vm1.vhd")
 	var snaps []string
 	for gen := range 5 {
-		snaps = append(snaps, s.writeAndSnapshot(src, int64(gen)*8192, byte(gen+1)))
-		s.sendSnapshot("e"+snaps[gen], src, snaps[gen])
-		s.run()
+		snaps = append(snaps, s.copyGeneration(src, gen))
 	}
 	completed := map[string]string{} // source snapshot → destination snapshot
 	deleted := map[string]int{}
@@ -84,13 +94,10 @@ func TestEndToEndRetention(t *testing.T) {
 func TestEndToEndSourcePruning(t *testing.T) {
 	s := newStack(t, map[string]string{config.SettingPruneSource: "true"})
 	src := s.disk("vm1.vhd")
-	var snaps []string
 	for gen := range 4 {
-		snaps = append(snaps, s.writeAndSnapshot(src, int64(gen)*8192, byte(gen+1)))
-		s.sendSnapshot("e"+snaps[gen], src, snaps[gen])
-		s.run()
-		if got := s.listedSnapshots("disks", "vm1.vhd"); len(got) != 1 || got[0] != snaps[gen] {
-			t.Fatalf("generation %d: source snapshots %v, want only the newest copied %s", gen+1, got, snaps[gen])
+		snap := s.copyGeneration(src, gen)
+		if got := s.listedSnapshots("disks", "vm1.vhd"); len(got) != 1 || got[0] != snap {
+			t.Fatalf("generation %d: source snapshots %v, want only the newest copied %s", gen+1, got, snap)
 		}
 	}
 	// A snapshot taken while its predecessor is being copied is
