@@ -172,7 +172,7 @@ func fakesRequest(b *testing.B) (*benchkit.PendingStorage, benchkit.Request) {
 // senders and then the storage port replaced by fakes.
 func setupFakes(b *testing.B, cleanup func(func())) (string, benchkit.Request) {
 	store, req := fakesRequest(b)
-	a := benchApp(b, benchSettings("http://127.0.0.1:9"), clock.NewFake(benchEpoch), nopSenders)
+	a := benchApp(b, standinSettings("http://127.0.0.1:9"), clock.NewFake(benchEpoch), nopSenders)
 	cleanup(a.Close)
 	a.Worker.Storage = store
 	srv := httptest.NewServer(a.Handler)
@@ -189,7 +189,7 @@ func setupStandIns(b *testing.B, cleanup func(func())) (string, benchkit.Request
 	emu := storageemu.New(storageemu.Options{Clock: clk, CopyRate: 1})
 	storage := httptest.NewServer(emu)
 	cleanup(storage.Close)
-	settings := benchSettings(storage.URL)
+	settings := standinSettings(storage.URL)
 	broker, err := busemu.ListenLoopback(busemu.Options{Clock: clk})
 	if err != nil {
 		b.Fatal(err)
@@ -243,7 +243,7 @@ func BenchmarkCopyPollParts(b *testing.B) {
 	})
 	b.Run("server", func(b *testing.B) {
 		store, req := fakesRequest(b)
-		a := benchApp(b, benchSettings("http://127.0.0.1:9"), clock.NewFake(benchEpoch), nopSenders)
+		a := benchApp(b, standinSettings("http://127.0.0.1:9"), clock.NewFake(benchEpoch), nopSenders)
 		b.Cleanup(a.Close)
 		a.Worker.Storage = store
 		b.ReportAllocs()

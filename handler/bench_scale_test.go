@@ -131,7 +131,7 @@ func runScale(b *testing.B, jobs int, recreate bool) scaleFigures {
 		senders = append(senders, s)
 		return s, nil
 	}
-	settings := benchSettings(storage.URL)
+	settings := standinSettings(storage.URL)
 	first := benchApp(b, settings, clk, senderFor)
 	var current atomic.Pointer[app.App]
 	current.Store(first)

@@ -140,7 +140,7 @@ func BenchmarkStartup(b *testing.B) {
 	emu := storageemu.New(storageemu.Options{CopyRate: 1})
 	storage := httptest.NewServer(emu)
 	defer storage.Close()
-	settings := benchSettings(storage.URL)
+	settings := standinSettings(storage.URL)
 	// Nothing listens on port 1: the handler must not dial Service Bus
 	// (nor storage) before it answers the readiness probe.
 	settings[config.SettingServiceBusConnection] = "Endpoint=sb://127.0.0.1:1;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true"

@@ -37,18 +37,6 @@ var _ worker.Storage = (*benchkit.PendingStorage)(nil)
 // benchEpoch is the fake clocks' start.
 var benchEpoch = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
-// benchSettings are the app settings every benchmark starts from: a
-// Service Bus connection string that is only dialled where a benchmark
-// points it at busemu (elsewhere injected senders replace it) and the
-// production log level.
-func benchSettings(storageURL string) map[string]string {
-	return map[string]string{
-		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
-		config.SettingStorageConnectionString: storageemu.ConnectionString(storageURL, storageemu.DevAccount),
-		config.SettingDestinationContainerURL: storageURL + "/" + storageemu.DevAccountName + "/backups",
-	}
-}
-
 func benchApp(tb testing.TB, settings map[string]string, clk clock.Clock, senders func(string) (bus.Sender, error)) *app.App {
 	tb.Helper()
 	cfg, err := config.Load(func(k string) string { return settings[k] })

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -41,6 +42,19 @@ type stack struct {
 	key     *blob.SharedKeyCredential
 }
 
+// standinSettings are the app settings the handler's tests and benchmarks
+// start from: the storage emulator at storageURL (its development account,
+// destination container backups), a Service Bus connection string that is
+// only dialled where a test points it at busemu (elsewhere injected senders
+// replace it) and the production log level.
+func standinSettings(storageURL string) map[string]string {
+	return map[string]string{
+		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
+		config.SettingStorageConnectionString: storageemu.ConnectionString(storageURL, storageemu.DevAccount),
+		config.SettingDestinationContainerURL: storageURL + "/" + storageemu.DevAccountName + "/backups",
+	}
+}
+
 // newStack wires the stack with the settings on top of the defaults.
 func newStack(t *testing.T, settings map[string]string) *stack {
 	t.Helper()
@@ -52,16 +66,11 @@ func newStack(t *testing.T, settings map[string]string) *stack {
 	t.Cleanup(storage.Close)
 	s.blobURL = storage.URL + "/" + storageemu.DevAccountName
 	s.bus = newStandinBus(t, s.clock)
-	env := map[string]string{
-		// Not dialled: the senders come from s.bus.
-		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
-		config.SettingStorageConnectionString: storageemu.ConnectionString(storage.URL, storageemu.DevAccount),
-		config.SettingDestinationContainerURL: s.blobURL + "/backups",
-		config.SettingLogLevel:                "debug",
-	}
-	for k, v := range settings {
-		env[k] = v
-	}
+	// The Service Bus connection string is not dialled: the senders come
+	// from s.bus.
+	env := standinSettings(storage.URL)
+	env[config.SettingLogLevel] = "debug"
+	maps.Copy(env, settings)
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

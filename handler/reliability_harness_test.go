@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -182,19 +183,17 @@ func newRelHarness(t *testing.T, seed uint64, rates relRates) *relHarness {
 	h.blobURL = storage.URL + "/" + storageemu.DevAccountName
 
 	h.bus = newStandinBus(t, h.clock)
-	env := map[string]string{
-		config.SettingServiceBusConnection:    "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=v;UseDevelopmentEmulator=true",
-		config.SettingStorageConnectionString: storageemu.ConnectionString(storage.URL, storageemu.DevAccount),
-		config.SettingDestinationContainerURL: h.blobURL + "/backups",
-		config.SettingAllowedSources:          h.blobURL + "/disks",
-		config.SettingAllowedDestinations:     h.blobURL + "/backups",
-		config.SettingAllowMessageSAS:         "true",
-		config.SettingMaxMessageBytes:         fmt.Sprint(relMaxMessageBytes),
-		config.SettingLogLevel:                "debug",
-		config.SettingRetainLast:              fmt.Sprint(h.retention.Last),
-		config.SettingRetainDaily:             fmt.Sprint(h.retention.Daily),
-		config.SettingPruneSource:             "true",
-	}
+	env := standinSettings(storage.URL)
+	maps.Copy(env, map[string]string{
+		config.SettingAllowedSources:      h.blobURL + "/disks",
+		config.SettingAllowedDestinations: h.blobURL + "/backups",
+		config.SettingAllowMessageSAS:     "true",
+		config.SettingMaxMessageBytes:     fmt.Sprint(relMaxMessageBytes),
+		config.SettingLogLevel:            "debug",
+		config.SettingRetainLast:          fmt.Sprint(h.retention.Last),
+		config.SettingRetainDaily:         fmt.Sprint(h.retention.Daily),
+		config.SettingPruneSource:         "true",
+	})
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func (ctxSender) ScheduleMessages(ctx context.Context, ms []*azservicebus.Messag
 // middle of a body is logged as such at info, not as the error "nothing
 // durable could be written" (the wired handler, real HTTP on loopback).
 func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
-	settings := benchSettings("http://127.0.0.1:1")
+	settings := standinSettings("http://127.0.0.1:1")
 	cfg, err := config.Load(func(k string) string { return settings[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
 // TestSecurityReadDeadlinesFitTheInvocationBound: the server `serve` runs
 // cuts a stalled request before an invocation could have ended.
 func TestSecurityReadDeadlinesFitTheInvocationBound(t *testing.T) {
-	a := benchApp(t, benchSettings("http://127.0.0.1:1"), clock.Real{}, nopSenders)
+	a := benchApp(t, standinSettings("http://127.0.0.1:1"), clock.Real{}, nopSenders)
 	defer a.Close()
 	limits, srv := funcproto.DefaultLimits(), a.Handler.HTTPServer()
 	if limits.HeaderTimeout+limits.BodyTimeout >= app.InvocationTimeout {
