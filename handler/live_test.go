@@ -266,16 +266,7 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget, fail context
 	if err != nil {
 		t.Fatal(err)
 	}
-	hostCtx, stopHost := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := host.Run(hostCtx); hostCtx.Err() == nil {
-			fail(fmt.Errorf("the host simulator stopped: %w", err))
-		}
-	}()
-	t.Cleanup(func() { stopHost(); wg.Wait() })
+	t.Cleanup(host.Start(ctx, func(err error) { fail(fmt.Errorf("the host simulator stopped: %w", err)) }))
 	return lc
 }
 

@@ -302,6 +302,25 @@ func (h *Host) Run(ctx context.Context) error {
 	return context.Cause(ctx)
 }
 
+// Start runs the host in the background until the returned stop is
+// called; stop waits for it to end. onStop hears why the host stopped on its
+// own before that (a source failed): a test or demo goes on without a host
+// otherwise.
+func (h *Host) Start(ctx context.Context, onStop func(error)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := h.Run(ctx); ctx.Err() == nil {
+			onStop(err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // listen receives for fn until ctx ends (nil) or its source fails.
 func (h *Host) listen(ctx context.Context, wg *sync.WaitGroup, fn string) error {
 	for {

@@ -205,3 +205,35 @@ func TestRunStopsWhenASourceFails(t *testing.T) {
 		t.Fatalf("Run = %v (ctx %v), want the source's error before the deadline", err, ctx.Err())
 	}
 }
+
+// TestStartReportsOnlyAStopOnItsOwn: Start's onStop hears a failed source,
+// and nothing when the host is stopped.
+func TestStartReportsOnlyAStopOnItsOwn(t *testing.T) {
+	lost := errors.New("connection lost")
+	t.Run("a source fails", func(t *testing.T) {
+		host, err := NewHost(HostOptions{BaseURL: "http://127.0.0.1:1", Functions: map[string]Source{"Deaf": failingSource{lost}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped := make(chan error, 1)
+		stop := host.Start(context.Background(), func(err error) { stopped <- err })
+		defer stop()
+		select {
+		case err := <-stopped:
+			if !errors.Is(err, lost) {
+				t.Fatalf("onStop(%v), want the source's error", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("onStop not called within 30s")
+		}
+	})
+	t.Run("stopped", func(t *testing.T) {
+		q := newEmulatedQueue(t)
+		host, err := NewHost(HostOptions{BaseURL: "http://127.0.0.1:1", Functions: map[string]Source{"Fine": q.source}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := host.Start(context.Background(), func(err error) { t.Errorf("onStop(%v) for a host that was stopped", err) })
+		stop()
+	})
+}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -114,16 +113,8 @@ func startStack(ctx context.Context, opts Options, fail context.CancelCauseFunc)
 		s.close()
 		return nil, err
 	}
-	hostCtx, stopHost := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := host.Run(hostCtx); hostCtx.Err() == nil {
-			fail(fmt.Errorf("the host simulator stopped: %w", err))
-		}
-	}()
-	s.closers = append(s.closers, func() { stopHost(); wg.Wait() })
+	stopHost := host.Start(ctx, func(err error) { fail(fmt.Errorf("the host simulator stopped: %w", err)) })
+	s.closers = append(s.closers, stopHost)
 	fmt.Fprintf(s.out, "storage emulator  %s\nhandler           %s\nbus               %s\n\n", storageBase, s.handlerURL, s.bus.describe())
 	return s, nil
 }
