@@ -13,7 +13,14 @@ func TestSecurityCheckPoll(t *testing.T) {
 	now := started.Add(10 * time.Minute)
 	const copyDeadline = 24 * time.Hour
 	rules := Rules{AllowedDestinations: []string{"https://dst.blob.core.windows.net/backups"}}
-	rekey := func(m *PollMessage) { m.Job.Key = JobKey(m.Job.DestinationBlobURL, m.Job.Snapshot) }
+	// rekeyed spoils a field the job key covers and recomputes the key, so
+	// that the spoiled field is all that is wrong.
+	rekeyed := func(spoil func(m *PollMessage)) func(*PollMessage) {
+		return func(m *PollMessage) {
+			spoil(m)
+			m.Job.Key = JobKey(m.Job.DestinationBlobURL, m.Job.Snapshot)
+		}
+	}
 	cases := []struct {
 		name  string
 		rules Rules
@@ -21,35 +28,14 @@ func TestSecurityCheckPoll(t *testing.T) {
 		want  InputCode // empty: accepted
 	}{
 		{"as snapcopy writes it", rules, func(*PollMessage) {}, ""},
-		{"destination on a foreign host", Rules{}, func(m *PollMessage) {
-			m.Job.DestinationBlobURL = "https://evil.example/backups/vm1.vhd"
-			rekey(m)
-		}, InputNotAllowed},
-		{"destination on loopback, no emulator configured", Rules{}, func(m *PollMessage) {
-			m.Job.DestinationBlobURL = "http://127.0.0.1:9/devstoreaccount1/backups/vm1.vhd"
-			rekey(m)
-		}, InputNotAllowed},
+		{"destination on a foreign host", Rules{}, rekeyed(func(m *PollMessage) { m.Job.DestinationBlobURL = "https://evil.example/backups/vm1.vhd" }), InputNotAllowed},
+		{"destination on loopback, no emulator configured", Rules{}, rekeyed(func(m *PollMessage) { m.Job.DestinationBlobURL = "http://127.0.0.1:9/devstoreaccount1/backups/vm1.vhd" }), InputNotAllowed},
 		{"source on a foreign host", Rules{}, func(m *PollMessage) { m.Job.SourceBlobURL = "https://src.evil.example/disks/vm1.vhd" }, InputNotAllowed},
-		{"destination outside the allow-list", rules, func(m *PollMessage) {
-			m.Job.DestinationBlobURL = "https://other.blob.core.windows.net/backups/vm1.vhd"
-			rekey(m)
-		}, InputNotAllowed},
-		{"destination with a query", Rules{}, func(m *PollMessage) {
-			m.Job.DestinationBlobURL += "?sig=x"
-			rekey(m)
-		}, InputInvalidField},
-		{"destination not in canonical form", Rules{}, func(m *PollMessage) {
-			m.Job.DestinationBlobURL = "https://DST.blob.core.windows.net/backups/vm1.vhd"
-			rekey(m)
-		}, InputInvalidField},
-		{"snapshot not in canonical form", Rules{}, func(m *PollMessage) {
-			m.Job.Snapshot = "2026-11-24T09:00:00Z"
-			rekey(m)
-		}, InputInvalidField},
-		{"destination is the source", Rules{}, func(m *PollMessage) {
-			m.Job.DestinationBlobURL = m.Job.SourceBlobURL
-			rekey(m)
-		}, InputInvalidField},
+		{"destination outside the allow-list", rules, rekeyed(func(m *PollMessage) { m.Job.DestinationBlobURL = "https://other.blob.core.windows.net/backups/vm1.vhd" }), InputNotAllowed},
+		{"destination with a query", Rules{}, rekeyed(func(m *PollMessage) { m.Job.DestinationBlobURL += "?sig=x" }), InputInvalidField},
+		{"destination not in canonical form", Rules{}, rekeyed(func(m *PollMessage) { m.Job.DestinationBlobURL = "https://DST.blob.core.windows.net/backups/vm1.vhd" }), InputInvalidField},
+		{"snapshot not in canonical form", Rules{}, rekeyed(func(m *PollMessage) { m.Job.Snapshot = "2026-11-24T09:00:00Z" }), InputInvalidField},
+		{"destination is the source", Rules{}, rekeyed(func(m *PollMessage) { m.Job.DestinationBlobURL = m.Job.SourceBlobURL }), InputInvalidField},
 		{"start in the future", Rules{}, func(m *PollMessage) {
 			m.StartedAt = now.Add(time.Hour)
 			m.Deadline = m.StartedAt.Add(time.Hour)
