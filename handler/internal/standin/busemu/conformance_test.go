@@ -39,9 +39,24 @@ type conformanceTarget struct {
 type scenario struct {
 	name string
 	run  func(t *testing.T, tg conformanceTarget)
-	// needsClock or needsBroker skip the scenario on targets without them.
-	needsClock, needsBroker bool
+	// needs skip the scenario on targets that lack one of them.
+	needs []need
 }
+
+// need is something a target may lack.
+type need struct {
+	has func(tg conformanceTarget) bool
+	// lacking says why the scenario is skipped.
+	lacking string
+}
+
+var (
+	needClock           = need{func(tg conformanceTarget) bool { return tg.advance != nil }, "needs a controllable clock"}
+	needBroker          = need{func(tg conformanceTarget) bool { return tg.broker != nil }, "needs the stand-in's fault injection"}
+	needFilteredSub     = need{func(tg conformanceTarget) bool { return tg.subKeep != "" }, "no filtered subscription configured"}
+	needRetentionSub    = need{func(tg conformanceTarget) bool { return tg.retentionSub != "" }, "no retention subscription configured"}
+	needWrongKeyConnStr = need{func(tg conformanceTarget) bool { return tg.wrongKeyConnStr != "" }, "no wrong-key connection string"}
+)
 
 var scenarios = []scenario{
 	{name: "SendReceiveComplete", run: scenarioSendReceiveComplete},
@@ -54,14 +69,14 @@ var scenarios = []scenario{
 	{name: "MaxDeliveryCount", run: scenarioMaxDelivery},
 	{name: "DuplicateDetection", run: scenarioDuplicate},
 	{name: "TopicFanOut", run: scenarioFanOut},
-	{name: "SubjectFilter", run: scenarioSubjectFilter},
-	{name: "CompletedOnlySubscription", run: scenarioCompletedOnly},
+	{name: "SubjectFilter", run: scenarioSubjectFilter, needs: []need{needFilteredSub}},
+	{name: "CompletedOnlySubscription", run: scenarioCompletedOnly, needs: []need{needRetentionSub}},
 	{name: "ReceiveAndDelete", run: scenarioReceiveAndDelete},
 	{name: "Peek", run: scenarioPeek},
-	{name: "RenewLock", run: scenarioRenewLock, needsClock: true},
-	{name: "LockExpiry", run: scenarioLockExpiry, needsClock: true},
-	{name: "WrongKey", run: scenarioWrongKey},
-	{name: "ServerBusyRetried", run: scenarioServerBusy, needsBroker: true},
+	{name: "RenewLock", run: scenarioRenewLock, needs: []need{needClock}},
+	{name: "LockExpiry", run: scenarioLockExpiry, needs: []need{needClock}},
+	{name: "WrongKey", run: scenarioWrongKey, needs: []need{needWrongKeyConnStr}},
+	{name: "ServerBusyRetried", run: scenarioServerBusy, needs: []need{needBroker}},
 }
 
 // runConformance runs every scenario against targets made by newTarget
@@ -70,11 +85,10 @@ func runConformance(t *testing.T, newTarget func(t *testing.T) conformanceTarget
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			tg := newTarget(t)
-			if sc.needsClock && tg.advance == nil {
-				t.Skip("needs a controllable clock")
-			}
-			if sc.needsBroker && tg.broker == nil {
-				t.Skip("needs the stand-in's fault injection")
+			for _, n := range sc.needs {
+				if !n.has(tg) {
+					t.Skip(n.lacking)
+				}
 			}
 			sc.run(t, tg)
 		})
