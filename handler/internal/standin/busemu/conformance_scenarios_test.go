@@ -11,10 +11,7 @@ import (
 )
 
 func scenarioSendReceiveComplete(t *testing.T, tg conformanceTarget) {
-	ctx, c := testContext(t), newClient(t, tg.connStr)
-	send(t, ctx, newSender(t, c, tg.queue), tg.msg("a", "hello"))
-	r := queueReceiver(t, c, tg.queue, nil)
-	got := receiveN(t, ctx, r, 1)[0]
+	ctx, r, got := sendAndReceive(t, tg, "a", "hello")
 	if string(got.Body) != "hello" || got.MessageID != tg.ids+"a" {
 		t.Fatalf("got body %q id %q", got.Body, got.MessageID)
 	}
@@ -139,10 +136,7 @@ func scenarioCancelScheduled(t *testing.T, tg conformanceTarget) {
 }
 
 func scenarioAbandon(t *testing.T, tg conformanceTarget) {
-	ctx, c := testContext(t), newClient(t, tg.connStr)
-	send(t, ctx, newSender(t, c, tg.queue), tg.msg("abandon", "again"))
-	r := queueReceiver(t, c, tg.queue, nil)
-	first := receiveN(t, ctx, r, 1)[0]
+	ctx, r, first := sendAndReceive(t, tg, "abandon", "again")
 	if err := r.AbandonMessage(ctx, first, nil); err != nil {
 		t.Fatalf("AbandonMessage: %v", err)
 	}
@@ -299,10 +293,7 @@ func scenarioPeek(t *testing.T, tg conformanceTarget) {
 }
 
 func scenarioRenewLock(t *testing.T, tg conformanceTarget) {
-	ctx, c := testContext(t), newClient(t, tg.connStr)
-	send(t, ctx, newSender(t, c, tg.queue), tg.msg("renew", "slow work"))
-	r := queueReceiver(t, c, tg.queue, nil)
-	got := receiveN(t, ctx, r, 1)[0]
+	ctx, r, got := sendAndReceive(t, tg, "renew", "slow work")
 	before := *got.LockedUntil
 	tg.advance(40 * time.Second)
 	if err := r.RenewMessageLock(ctx, got, nil); err != nil {
@@ -316,10 +307,7 @@ func scenarioRenewLock(t *testing.T, tg conformanceTarget) {
 }
 
 func scenarioLockExpiry(t *testing.T, tg conformanceTarget) {
-	ctx, c := testContext(t), newClient(t, tg.connStr)
-	send(t, ctx, newSender(t, c, tg.queue), tg.msg("expire", "stuck"))
-	r := queueReceiver(t, c, tg.queue, nil)
-	first := receiveN(t, ctx, r, 1)[0]
+	ctx, r, first := sendAndReceive(t, tg, "expire", "stuck")
 	tg.advance(DefaultLockDuration + time.Second)
 	second := receiveN(t, ctx, r, 1)[0]
 	if second.MessageID != first.MessageID || second.DeliveryCount != 2 {

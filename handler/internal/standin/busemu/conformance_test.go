@@ -118,6 +118,16 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// sendAndReceive sends one message to the target's queue and receives it
+// with a peek-lock receiver.
+func sendAndReceive(t *testing.T, tg conformanceTarget, id, body string) (context.Context, *azservicebus.Receiver, *azservicebus.ReceivedMessage) {
+	t.Helper()
+	ctx, c := testContext(t), newClient(t, tg.connStr)
+	send(t, ctx, newSender(t, c, tg.queue), tg.msg(id, body))
+	r := queueReceiver(t, c, tg.queue, nil)
+	return ctx, r, receiveN(t, ctx, r, 1)[0]
+}
+
 func newSender(t *testing.T, c *azservicebus.Client, entity string) *azservicebus.Sender {
 	t.Helper()
 	s, err := c.NewSender(entity, nil)
