@@ -251,13 +251,9 @@ func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget, fail context
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Close(context.Background()) })
-	sources := map[string]funchost.Source{}
-	for fn, queue := range map[string]string{"SnapshotCreated": tg.trigger, "CopyPoll": tg.poll} {
-		r, err := client.NewReceiverForQueue(queue, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sources[fn] = funchost.NewReceiverSource(r, queue, nil)
+	sources, err := funchost.NewReceiverSources(client, map[string]string{"SnapshotCreated": tg.trigger, "CopyPoll": tg.poll}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if lc.events, err = client.NewReceiverForSubscription(tg.events, tg.subscription, nil); err != nil {
 		t.Fatal(err)

@@ -30,10 +30,6 @@ const (
 // completedSubject is the Subject, and CloudEvents type, of Completed events.
 var completedSubject = copyjob.EventType(config.DefaultEventTypePrefix, copyjob.Completed)
 
-// functionQueues are the entities the functions' triggers read: a queue,
-// or a topic's subscription.
-var functionQueues = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue, "Retention": retentionSubscription}
-
 // busMessage is a stored message, as the assertions read it.
 type busMessage struct {
 	ID, Subject                       string
@@ -105,15 +101,12 @@ func (a *standinBus) sender(entity string) bus.Sender {
 	return s
 }
 
-// sources are the host simulator's listeners for functionQueues.
+// sources are the host simulator's listeners, one for each function's
+// trigger, on the broker's clock.
 func (a *standinBus) sources() map[string]funchost.Source {
-	out := map[string]funchost.Source{}
-	for fn, path := range functionQueues {
-		r, err := funchost.NewReceiverFor(a.client, path)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		out[fn] = funchost.NewReceiverSource(r, path, a.broker)
+	out, err := funchost.NewReceiverSources(a.client, funchost.DefaultTriggers(), a.broker)
+	if err != nil {
+		a.t.Fatal(err)
 	}
 	return out
 }

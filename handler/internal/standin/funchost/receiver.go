@@ -9,6 +9,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
 
+	"github.com/snapcopy/snapcopy/handler/internal/config"
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
@@ -138,6 +139,32 @@ func fromReceived(rm *azservicebus.ReceivedMessage) *Message {
 // SubscriptionPath is the entity path of a topic subscription.
 func SubscriptionPath(topic, subscription string) string {
 	return topic + "/Subscriptions/" + subscription
+}
+
+// DefaultTriggers are the entities snapcopy's functions read under the
+// default settings, as function.json binds them, by function name: a queue,
+// or a topic's subscription.
+func DefaultTriggers() map[string]string {
+	return map[string]string{
+		"SnapshotCreated": config.DefaultTriggerQueue,
+		"CopyPoll":        config.DefaultPollQueue,
+		"Retention":       SubscriptionPath(config.DefaultEventsTopic, config.DefaultRetentionSubscription),
+	}
+}
+
+// NewReceiverSources opens a listener over client for each function of
+// triggers (function name → queue or "topic/Subscriptions/name"); view as
+// for NewReceiverSource.
+func NewReceiverSources(client *azservicebus.Client, triggers map[string]string, view BrokerView) (map[string]Source, error) {
+	out := make(map[string]Source, len(triggers))
+	for fn, path := range triggers {
+		r, err := NewReceiverFor(client, path)
+		if err != nil {
+			return nil, err
+		}
+		out[fn] = NewReceiverSource(r, path, view)
+	}
+	return out, nil
 }
 
 // NewReceiverFor opens a peek-lock receiver on path, a queue or a topic's

@@ -20,12 +20,7 @@ const (
 	pollQueue    = config.DefaultPollQueue
 	eventsTopic  = config.DefaultEventsTopic
 	eventsSub    = config.EventsSubscription
-	retentionSub = config.DefaultRetentionSubscription
 )
-
-// functionEntities are the entities the host simulator listens on, by
-// function: a queue, or a topic's subscription.
-var functionEntities = map[string]string{"SnapshotCreated": triggerQueue, "CopyPoll": pollQueue, "Retention": funchost.SubscriptionPath(eventsTopic, retentionSub)}
 
 // demoBus is the Service Bus the demo runs on: busemu on a loopback port,
 // used through the real azservicebus client by the handler, the host
@@ -62,16 +57,10 @@ func (a *demoBus) describe() string {
 // connectionString is the handler's Service Bus setting.
 func (a *demoBus) connectionString() string { return a.broker.ConnectionString() }
 
+// sources are the host simulator's listeners, one for each function's
+// trigger.
 func (a *demoBus) sources() (map[string]funchost.Source, error) {
-	out := map[string]funchost.Source{}
-	for fn, path := range functionEntities {
-		r, err := funchost.NewReceiverFor(a.client, path)
-		if err != nil {
-			return nil, err
-		}
-		out[fn] = funchost.NewReceiverSource(r, path, nil)
-	}
-	return out, nil
+	return funchost.NewReceiverSources(a.client, funchost.DefaultTriggers(), nil)
 }
 
 func (a *demoBus) producer() (bus.Sender, error) { return a.client.NewSender(triggerQueue, nil) }
