@@ -11,39 +11,13 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/copyjob"
 )
 
-// outcome is the part of an event the demo reads.
-type outcome struct {
-	Type string `json:"type"`
-	// Time is when the handler saw the outcome.
-	Time time.Time `json:"time"`
-	// Data's pointers are nil when the event omits the figure: the handler
-	// did not know it.
-	Data struct {
-		SourceBlobURL       string     `json:"sourceBlobUrl"`
-		SourceSnapshot      string     `json:"sourceSnapshot"`
-		DestinationSnapshot string     `json:"destinationSnapshot"`
-		BytesCopied         *int64     `json:"bytesCopied"`
-		Polls               *int       `json:"polls"`
-		StartedAt           *time.Time `json:"startedAt"`
-		FailureCode         string     `json:"failureCode"`
-		FailureDescription  string     `json:"failureDescription"`
-		// A Pruned event's report.
-		Deleted                []json.RawMessage `json:"deleted"`
-		Kept                   []json.RawMessage `json:"kept"`
-		SourceSnapshotsDeleted []string          `json:"sourceSnapshotsDeleted"`
-	} `json:"data"`
-}
-
-// kind is the outcome the event's type names.
-func (o outcome) kind() copyjob.Outcome { return copyjob.OutcomeOf(o.Type) }
-
 func jobKey(source, snapshot string) string { return source + "@" + snapshot }
 
 // awaitOutcomes waits until every job has a terminal event, printing events
 // as they arrive; with pruning, also until the Pruned event of each chain's
 // newest restore point, whose run leaves what the policy keeps.
 func (s *stack) awaitOutcomes(ctx context.Context, jobs []*job, pruning bool) error {
-	s.outcomes = map[string]outcome{}
+	s.outcomes = map[string]copyjob.ReceivedEvent{}
 	pruned := map[string]bool{} // destination snapshots a Pruned event names
 	want := map[string]bool{}
 	for _, j := range jobs {
@@ -55,18 +29,18 @@ func (s *stack) awaitOutcomes(ctx context.Context, jobs []*job, pruning bool) er
 			return fmt.Errorf("read events: %w", err)
 		}
 		for _, body := range events {
-			var o outcome
+			var o copyjob.ReceivedEvent
 			if err := json.Unmarshal(body, &o); err != nil {
 				return fmt.Errorf("undecodable event %.200q: %w", body, err)
 			}
-			if o.kind() == copyjob.Pruned {
+			if o.Outcome() == copyjob.Pruned {
 				fmt.Fprintf(s.out, "event    %-36s newest %s: %d restore points deleted, %d kept, %d source snapshots deleted %s\n", "Pruned", o.Data.DestinationSnapshot,
 					len(o.Data.Deleted), len(o.Data.Kept), len(o.Data.SourceSnapshotsDeleted), o.Data.FailureCode)
 				pruned[o.Data.DestinationSnapshot] = true
 				continue
 			}
-			fmt.Fprintf(s.out, "event    %-36s source %s → destination %s %s\n", o.kind(), o.Data.SourceSnapshot, orDash(o.Data.DestinationSnapshot), o.Data.FailureCode)
-			if o.kind().Terminal() {
+			fmt.Fprintf(s.out, "event    %-36s source %s → destination %s %s\n", o.Outcome(), o.Data.SourceSnapshot, orDash(o.Data.DestinationSnapshot), o.Data.FailureCode)
+			if o.Outcome().Terminal() {
 				s.outcomes[jobKey(o.Data.SourceBlobURL, o.Data.SourceSnapshot)] = o
 			}
 		}
@@ -101,7 +75,7 @@ func (s *stack) newestPruned(jobs []*job, pruned map[string]bool) bool {
 func (s *stack) newestCompleted(jobs []*job) map[*disk]*job {
 	out := map[*disk]*job{}
 	for _, j := range jobs {
-		if s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)].kind() != copyjob.Completed {
+		if s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)].Outcome() != copyjob.Completed {
 			continue
 		}
 		if prev, ok := out[j.disk]; !ok || j.generation > prev.generation {
@@ -120,7 +94,7 @@ func (s *stack) verify(ctx context.Context, jobs []*job, policy copyjob.Retentio
 	for _, j := range jobs {
 		o := s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)]
 		r := JobResult{Blob: j.disk.name, Generation: j.generation, SourceSnapshot: j.snapshot, BytesWritten: j.written,
-			Outcome: o.Type, DestinationSnapshot: o.Data.DestinationSnapshot, BytesCopied: o.Data.BytesCopied, Polls: o.Data.Polls}
+			Outcome: o.Type, DestinationSnapshot: o.Data.DestinationSnapshot, BytesCopied: o.Data.BytesCopied, Polls: knownPolls(o.Data.Polls)}
 		if o.Data.StartedAt != nil {
 			// From the start of the copy to the Completed event: what the
 			// next workflow step waits for.
@@ -130,7 +104,7 @@ func (s *stack) verify(ctx context.Context, jobs []*job, policy copyjob.Retentio
 		switch {
 		case err != nil:
 			r.Detail = err.Error()
-		case o.kind() != copyjob.Completed:
+		case o.Outcome() != copyjob.Completed:
 			r.Detail = fmt.Sprintf("%s %s %s", o.Type, o.Data.FailureCode, o.Data.FailureDescription)
 		case dropped[o.Data.DestinationSnapshot]:
 			r.Pruned = true
@@ -151,7 +125,7 @@ func (s *stack) droppedByPolicy(jobs []*job, policy copyjob.RetentionPolicy) map
 	chains := map[*disk][]copyjob.RestorePoint{}
 	for _, j := range jobs {
 		o := s.outcomes[jobKey(j.disk.client.URL(), j.snapshot)]
-		if o.kind() != copyjob.Completed {
+		if o.Outcome() != copyjob.Completed {
 			continue
 		}
 		t, _ := copyjob.ParseSnapshot(j.snapshot)
@@ -205,4 +179,13 @@ func (s *stack) compare(ctx context.Context, j *job, dest *container.Client, des
 		return false, "bytes differ"
 	}
 	return true, ""
+}
+
+// knownPolls is nil for an event that reports no polls: omitted in the
+// event, it reads as 0.
+func knownPolls(n int) *int {
+	if n == 0 {
+		return nil
+	}
+	return &n
 }

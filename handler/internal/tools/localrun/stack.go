@@ -30,7 +30,7 @@ type stack struct {
 	key         *blob.SharedKeyCredential
 	clientOpts  azcore.ClientOptions
 	closers     []func()
-	outcomes    map[string]outcome
+	outcomes    map[string]copyjob.ReceivedEvent
 	invocations atomic.Int64
 	deferrals   atomic.Int64
 	handlerURL  string
