@@ -38,7 +38,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -58,6 +57,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/standin/busemu"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/syncbuffer"
 	"github.com/snapcopy/snapcopy/handler/internal/tools/ops"
 )
 
@@ -201,13 +201,13 @@ type liveChain struct {
 	t            *testing.T
 	tg           liveTarget
 	src, dst     *container.Client
-	logs         *lockedBuffer
+	logs         *syncbuffer.Buffer
 	events       *azservicebus.Receiver
 	lastSnapshot string
 }
 
 func newLiveChain(t *testing.T, ctx context.Context, tg liveTarget, fail context.CancelCauseFunc) *liveChain {
-	lc := &liveChain{t: t, tg: tg, logs: &lockedBuffer{}}
+	lc := &liveChain{t: t, tg: tg, logs: &syncbuffer.Buffer{}}
 	prefix := "snapcopy-live-" + strings.ToLower(rand.Text()[:10])
 	for _, c := range []struct {
 		client **container.Client
@@ -426,22 +426,4 @@ func connectionValue(conn, key string) string {
 		}
 	}
 	return ""
-}
-
-// lockedBuffer is a log sink shared by the handler's goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

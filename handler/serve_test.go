@@ -20,6 +20,7 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/funcproto"
 	"github.com/snapcopy/snapcopy/handler/internal/logging"
 	"github.com/snapcopy/snapcopy/handler/internal/standin/storageemu"
+	"github.com/snapcopy/snapcopy/handler/internal/syncbuffer"
 )
 
 // TestServeAnswersReadinessAndStops serves as the command the Functions
@@ -104,7 +105,7 @@ func TestSecurityHostGoneMidRequestIsLoggedAtInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs syncbuffer.Buffer
 	a, err := app.New(context.Background(), cfg, app.Options{Log: logging.New(&logs, &logs, "debug"),
 		Senders: func(string) (bus.Sender, error) { return ctxSender{}, nil }})
 	if err != nil {
