@@ -14,14 +14,6 @@ import (
 	"github.com/snapcopy/snapcopy/handler/internal/standin/funchost"
 )
 
-// Entity names, as the infra creates them.
-const (
-	triggerQueue = config.DefaultTriggerQueue
-	pollQueue    = config.DefaultPollQueue
-	eventsTopic  = config.DefaultEventsTopic
-	eventsSub    = config.EventsSubscription
-)
-
 // demoBus is the Service Bus the demo runs on: busemu on a loopback port,
 // used through the real azservicebus client by the handler, the host
 // simulator, the producer and the event subscriber alike.
@@ -43,7 +35,7 @@ func newDemoBus() (*demoBus, error) {
 	}
 	// Whoever chains workflows onto snapcopy reads the events topic
 	// through a subscription, as the demo does.
-	if a.eventReceiver, err = a.client.NewReceiverForSubscription(eventsTopic, eventsSub, &azservicebus.ReceiverOptions{ReceiveMode: azservicebus.ReceiveModeReceiveAndDelete}); err != nil {
+	if a.eventReceiver, err = a.client.NewReceiverForSubscription(config.DefaultEventsTopic, config.EventsSubscription, &azservicebus.ReceiverOptions{ReceiveMode: azservicebus.ReceiveModeReceiveAndDelete}); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -51,7 +43,7 @@ func newDemoBus() (*demoBus, error) {
 }
 
 func (a *demoBus) describe() string {
-	return fmt.Sprintf("busemu amqp://%s (queues %s, %s; topic %s), real azservicebus client", a.broker.Addr(), triggerQueue, pollQueue, eventsTopic)
+	return fmt.Sprintf("busemu amqp://%s (queues %s, %s; topic %s), real azservicebus client", a.broker.Addr(), config.DefaultTriggerQueue, config.DefaultPollQueue, config.DefaultEventsTopic)
 }
 
 // connectionString is the handler's Service Bus setting.
@@ -63,7 +55,9 @@ func (a *demoBus) sources() (map[string]funchost.Source, error) {
 	return funchost.NewReceiverSources(a.client, funchost.DefaultTriggers(), nil)
 }
 
-func (a *demoBus) producer() (bus.Sender, error) { return a.client.NewSender(triggerQueue, nil) }
+func (a *demoBus) producer() (bus.Sender, error) {
+	return a.client.NewSender(config.DefaultTriggerQueue, nil)
+}
 
 func (a *demoBus) events(ctx context.Context, wait time.Duration) ([][]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
@@ -81,7 +75,7 @@ func (a *demoBus) events(ctx context.Context, wait time.Duration) ([][]byte, err
 
 func (a *demoBus) deadLettered() int {
 	n := 0
-	for _, e := range []string{triggerQueue, pollQueue} {
+	for _, e := range []string{config.DefaultTriggerQueue, config.DefaultPollQueue} {
 		if c, err := a.broker.Counts(e); err == nil {
 			n += c.DeadLettered
 		}
