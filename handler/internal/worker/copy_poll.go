@@ -74,7 +74,7 @@ func (w *Worker) poll(ctx context.Context, in *invocation, m copyjob.PollMessage
 		if dst.CopyID == m.CopyID && !dst.CompletedAt.IsZero() {
 			data.CompletedAt = &dst.CompletedAt
 		}
-		data.BytesChanged = w.bytesChanged(ctx, in, dest, dec.DestinationSnapshot)
+		data.BytesChanged = w.bytesChanged(ctx, in, dest, dec.DestinationSnapshot, input.History, input.HistoryKnown)
 		in.log.Info().Str("destinationSnapshot", dec.DestinationSnapshot).Int("polls", m.Attempt).Msg("copy completed")
 		return w.publish(ctx, in, copyjob.JobEvent(m.Job, copyjob.Completed, in.now, data))
 	default: // copyjob.PollFailed

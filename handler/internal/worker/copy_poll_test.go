@@ -132,6 +132,10 @@ func TestPollDecisions(t *testing.T) {
 			if c.wantEvent == copyjob.Completed && data["bytesCopied"] != c.wantBytes {
 				t.Errorf("bytesCopied %v, want %v", data["bytesCopied"], c.wantBytes)
 			}
+			// The listing read to decide serves the cost figure too.
+			if c.wantEvent == copyjob.Completed && h.store.listing != 1 {
+				t.Errorf("the destination was listed %d times, want once", h.store.listing)
+			}
 			if c.wantCode == "CopyFailed" && data["failureDescription"] != "500 InternalError during copy" {
 				t.Errorf("description %v", data["failureDescription"])
 			}

@@ -201,10 +201,7 @@ func (w *Worker) completedBeforePruning(ctx context.Context, in *invocation, des
 		if c.Progress.Known {
 			data.BytesCopied = &c.Progress.Bytes
 		}
-		previous, _ := history.Previous(c.DestinationSnapshot)
-		if n, err := w.Storage.ChangedBytes(ctx, dest, c.DestinationSnapshot, previous.DestinationSnapshot); err == nil {
-			data.BytesChanged = &n
-		}
+		data.BytesChanged = w.bytesChanged(ctx, in, dest, c.DestinationSnapshot, history, true)
 		return w.Bus.Publish(ctx, copyjob.JobEvent(job, copyjob.Completed, in.now, data))
 	}
 	return nil

@@ -158,7 +158,7 @@ func (w *Worker) carryOut(ctx context.Context, in *invocation, job copyjob.Job, 
 		data := copyjob.EventData{DestinationSnapshot: dec.DestinationSnapshot, BytesCopied: dec.BytesCopied}
 		// The job's destination was validated when the job was made.
 		if dest, _, err := copyjob.ParseBlobURL(job.DestinationBlobURL); err == nil {
-			data.BytesChanged = w.bytesChanged(ctx, in, dest, dec.DestinationSnapshot)
+			data.BytesChanged = w.bytesChanged(ctx, in, dest, dec.DestinationSnapshot, nil, false)
 		}
 		return w.publish(ctx, in, copyjob.JobEvent(job, copyjob.Completed, in.now, data))
 	case copyjob.WaitForOtherCopy:
