@@ -29,17 +29,11 @@ type SourcePrune struct {
 // source still lists (existing) are deleted, so that a snapshot deleted by
 // an earlier run is not deleted again.
 func PlanSourcePrune(h History, existing []time.Time, rules Rules) SourcePrune {
-	newest, ok := h.Newest()
-	if !ok {
-		return SourcePrune{Skip: "the destination lists no restore points"}
+	src, skip := ChainSource(h, rules)
+	if skip != "" {
+		return SourcePrune{Skip: skip}
 	}
-	src, query, err := ParseBlobURL(newest.SourceBlobURL)
-	switch {
-	case err != nil || len(query) > 0:
-		return SourcePrune{Skip: "the newest restore point's copy source is not a base blob URL"}
-	case !rules.SourceAllowed(src):
-		return SourcePrune{Skip: "source " + src.URL + " is not a storage host under an allowed source"}
-	}
+	newest, _ := h.Newest()
 	p := SourcePrune{Source: src}
 	for _, c := range h {
 		if SameBlob(c.SourceBlobURL, src.URL) && c.SourceSnapshot.Before(newest.SourceSnapshot) &&
@@ -49,4 +43,22 @@ func PlanSourcePrune(h History, existing []time.Time, rules Rules) SourcePrune {
 	}
 	slices.SortFunc(p.Snapshots, time.Time.Compare)
 	return p
+}
+
+// ChainSource is the chain's source blob as its newest restore point names
+// it, when it lies under an allowed source (credentials go only where
+// triggers may send them); otherwise skip says why there is none.
+func ChainSource(h History, rules Rules) (src BlobRef, skip string) {
+	newest, ok := h.Newest()
+	if !ok {
+		return BlobRef{}, "the destination lists no restore points"
+	}
+	src, query, err := ParseBlobURL(newest.SourceBlobURL)
+	switch {
+	case err != nil || len(query) > 0:
+		return BlobRef{}, "the newest restore point's copy source is not a base blob URL"
+	case !rules.SourceAllowed(src):
+		return BlobRef{}, "source " + src.URL + " is not a storage host under an allowed source"
+	}
+	return src, ""
 }

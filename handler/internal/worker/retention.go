@@ -154,12 +154,8 @@ func (w *Worker) prune(ctx context.Context, in *invocation, ev copyjob.ChainEven
 // is still there. A disallowed source lists nothing, and the decision says
 // why; so does a source the handler may not list, here.
 func (w *Worker) sourceSnapshotsOf(ctx context.Context, in *invocation, history copyjob.History) ([]time.Time, error) {
-	newest, ok := history.Newest()
-	if !ok {
-		return nil, nil
-	}
-	src, query, err := copyjob.ParseBlobURL(newest.SourceBlobURL)
-	if err != nil || len(query) > 0 || !w.Rules.SourceAllowed(src) {
+	src, skip := copyjob.ChainSource(history, w.Rules)
+	if skip != "" {
 		return nil, nil
 	}
 	snapshots, err := w.Storage.SourceSnapshots(ctx, src)
